@@ -1,0 +1,135 @@
+import Foundation
+
+/// One tensor in a checkpoint: its type and shape, and where its elements lie in a mapped file.
+/// Elements are addressed as `storage[offset + Σ index_i · strides_i]` (in elements), so views that
+/// share a storage (PyTorch) and contiguous blobs (safetensors) read alike. Bounds were checked when the
+/// entry was made: every addressed element lies inside `storage`.
+public struct TensorEntry: Sendable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    /// Element strides, in elements of `dtype`.
+    public let strides: [Int]
+    /// First element, in elements of `dtype`, from the start of `storage`.
+    public let offset: Int
+    /// The bytes of the storage this tensor views.
+    let storage: UnsafeRawBufferPointer
+    /// Keeps the mapping alive.
+    let file: MappedFile
+
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+
+    /// True when elements are laid out row-major without gaps.
+    public var isContiguous: Bool { strides == TensorEntry.contiguousStrides(shape) }
+
+    static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var s = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc *= shape[i] }
+        return s
+    }
+
+    /// Makes an entry after checking that every element it addresses lies within `storage`.
+    init(name: String, dtype: DType, shape: [Int], strides: [Int], offset: Int,
+         storage: UnsafeRawBufferPointer, file: MappedFile) throws {
+        guard shape.count == strides.count, shape.allSatisfy({ $0 >= 0 }), offset >= 0 else {
+            throw CheckpointError(file.path, "tensor '\(name)': invalid shape \(shape) / strides \(strides)")
+        }
+        let (count, overflow) = shape.reduce((1, false)) { acc, d in
+            let m = acc.0.multipliedReportingOverflow(by: d); return (m.partialValue, acc.1 || m.overflow)
+        }
+        guard !overflow else { throw CheckpointError(file.path, "tensor '\(name)': shape \(shape) is too large") }
+        if count > 0 {
+            var last = offset
+            for (d, s) in zip(shape, strides) {
+                guard s >= 0 else { throw CheckpointError(file.path, "tensor '\(name)': negative stride") }
+                let (m, o1) = (d - 1).multipliedReportingOverflow(by: s)
+                let (a, o2) = last.addingReportingOverflow(m)
+                guard !o1, !o2 else { throw CheckpointError(file.path, "tensor '\(name)': strides overflow") }
+                last = a
+            }
+            let (end, o3) = (last + 1).multipliedReportingOverflow(by: dtype.size)
+            guard !o3, end <= storage.count else {
+                throw CheckpointError(file.path, "tensor '\(name)' \(shape) \(dtype.rawValue) reads past its data (\(storage.count) bytes): file truncated or corrupt")
+            }
+        }
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+        self.storage = storage
+        self.file = file
+    }
+
+    /// The elements as Float, row-major, converted from the stored type.
+    public func floats() -> [Float] {
+        let n = count
+        guard n > 0, let base = storage.baseAddress else { return [] }
+        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            if isContiguous {
+                for i in 0..<n { out[i] = dtype.float(at: offset + i, in: base) }
+            } else {
+                var index = [Int](repeating: 0, count: shape.count)
+                for i in 0..<n {
+                    var e = offset
+                    for d in 0..<shape.count { e += index[d] * strides[d] }
+                    out[i] = dtype.float(at: e, in: base)
+                    var d = shape.count - 1
+                    while d >= 0 { index[d] += 1; if index[d] < shape[d] { break }; index[d] = 0; d -= 1 }
+                }
+            }
+            initialized = n
+        }
+    }
+
+    /// A pointer to the elements when they are contiguous float32 in place (no copy needed), else nil.
+    public var contiguousFloat32: UnsafeBufferPointer<Float>? {
+        guard dtype == .float32, isContiguous, let base = storage.baseAddress else { return nil }
+        let p = base + offset * 4
+        guard Int(bitPattern: p) % MemoryLayout<Float>.alignment == 0 else { return nil }
+        return UnsafeBufferPointer(start: p.assumingMemoryBound(to: Float.self), count: count)
+    }
+}
+
+/// A weight file's tensors by name: safetensors or a PyTorch .pt (zip + pickle), chosen by content.
+public final class Checkpoint: @unchecked Sendable {
+    /// The file's path.
+    public let path: String
+    /// Every tensor, by its full name (a .pt's wrapper such as "model." is not part of it).
+    public let tensors: [String: TensorEntry]
+
+    init(path: String, tensors: [String: TensorEntry]) {
+        self.path = path
+        self.tensors = tensors
+    }
+
+    /// Opens a checkpoint. A file starting with "PK" is read as a PyTorch zip archive, anything else as
+    /// safetensors. Errors name the file and what is wrong with it.
+    public static func open(_ path: String) throws -> Checkpoint {
+        let file = try MappedFile(path: path)
+        if file.bytes.count >= 2, file.bytes[0] == 0x50, file.bytes[1] == 0x4b {
+            return try TorchCheckpoint.read(file)
+        }
+        return try Safetensors.read(file)
+    }
+
+    /// Names in sorted order.
+    public var names: [String] { tensors.keys.sorted() }
+
+    /// The entry for `name`, or an error naming the file and the key.
+    public func entry(_ name: String) throws -> TensorEntry {
+        guard let e = tensors[name] else { throw CheckpointError(path, "missing weight '\(name)'") }
+        return e
+    }
+
+    /// The tensor `name` as row-major Float, after checking its shape is `shape`.
+    public func floats(_ name: String, shape: [Int]) throws -> [Float] {
+        let e = try entry(name)
+        guard e.shape == shape else {
+            throw CheckpointError(path, "weight '\(name)' has shape \(e.shape), expected \(shape)")
+        }
+        return e.floats()
+    }
+}

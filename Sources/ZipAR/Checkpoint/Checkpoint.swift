@@ -4,7 +4,7 @@ import Foundation
 /// Elements are addressed as `storage[offset + Σ index_i · strides_i]` (in elements), so views that
 /// share a storage (PyTorch) and contiguous blobs (safetensors) read alike. Bounds were checked when the
 /// entry was made: every addressed element lies inside `storage`.
-public struct TensorEntry: Sendable {
+public struct TensorEntry: @unchecked Sendable {
     public let name: String
     public let dtype: DType
     public let shape: [Int]

@@ -20,7 +20,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "zipar",
-            dependencies: ["ZipAR", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ZipAR", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            resources: [.copy("DefaultModel")]
         ),
         .testTarget(
             name: "ZipARTests",

@@ -1,0 +1,91 @@
+import Foundation
+
+/// LlamaGen's GPT `ModelArgs`, with the Python field names, so a config.json written from the Python
+/// dataclass reads as is. Absent fields take LlamaGen's defaults.
+public struct GPTConfig: Codable, Equatable, Sendable {
+    public var dim: Int = 4096
+    public var n_layer: Int = 32
+    public var n_head: Int = 32
+    public var n_kv_head: Int? = nil
+    public var multiple_of: Int = 256
+    public var ffn_dim_multiplier: Double? = nil
+    public var rope_base: Double = 10000
+    public var norm_eps: Double = 1e-5
+    public var num_classes: Int = 1000
+    public var class_dropout_prob: Double = 0.1
+    public var model_type: String = "c2i"
+    public var vocab_size: Int = 16384
+    public var cls_token_num: Int = 1
+    public var block_size: Int = 256
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        dim = try value(.dim, dim)
+        n_layer = try value(.n_layer, n_layer)
+        n_head = try value(.n_head, n_head)
+        n_kv_head = try c.decodeIfPresent(Int.self, forKey: .n_kv_head)
+        multiple_of = try value(.multiple_of, multiple_of)
+        ffn_dim_multiplier = try c.decodeIfPresent(Double.self, forKey: .ffn_dim_multiplier)
+        rope_base = try value(.rope_base, rope_base)
+        norm_eps = try value(.norm_eps, norm_eps)
+        num_classes = try value(.num_classes, num_classes)
+        class_dropout_prob = try value(.class_dropout_prob, class_dropout_prob)
+        model_type = try value(.model_type, model_type)
+        vocab_size = try value(.vocab_size, vocab_size)
+        cls_token_num = try value(.cls_token_num, cls_token_num)
+        block_size = try value(.block_size, block_size)
+    }
+
+    /// Key/value heads (grouped-query attention when fewer than `n_head`).
+    public var kvHeads: Int { n_kv_head ?? n_head }
+    /// Per-head width.
+    public var headDim: Int { dim / n_head }
+    /// SwiGLU hidden width: find_multiple(int(ffn_dim_multiplier · int(2·4·dim/3)), multiple_of).
+    public var ffnHidden: Int {
+        var hidden = (2 * 4 * dim) / 3
+        if let m = ffn_dim_multiplier { hidden = Int(m * Double(hidden)) }
+        return hidden % multiple_of == 0 ? hidden : hidden + multiple_of - hidden % multiple_of
+    }
+    /// Side of the square token grid (block_size = grid²).
+    public var gridSize: Int { Int(Double(block_size).squareRoot().rounded()) }
+    /// Rows of the class embedding table: one more than the classes when CFG dropout was trained (the null class).
+    public var classTableRows: Int { num_classes + (class_dropout_prob > 0 ? 1 : 0) }
+
+    /// Checks the numbers make a model LlamaGen can build; the error names the offending field.
+    public func validate(file: String) throws {
+        func bad(_ message: String) -> CheckpointError { CheckpointError(file, message) }
+        guard model_type == "c2i" else { throw bad("model_type '\(model_type)' is not supported yet (only c2i)") }
+        guard dim > 0, n_layer > 0, n_head > 0, dim % n_head == 0 else { throw bad("dim \(dim) must be a positive multiple of n_head \(n_head)") }
+        guard kvHeads > 0, n_head % kvHeads == 0 else { throw bad("n_head \(n_head) must be a multiple of n_kv_head \(kvHeads)") }
+        guard headDim % 4 == 0 else { throw bad("head_dim \(headDim) (dim / n_head) must be a multiple of 4 for 2D RoPE") }
+        guard multiple_of > 0, vocab_size > 0, num_classes > 0, cls_token_num > 0 else { throw bad("multiple_of, vocab_size, num_classes and cls_token_num must be positive") }
+        guard block_size > 0, gridSize * gridSize == block_size else { throw bad("block_size \(block_size) is not a square number") }
+        guard rope_base > 0, norm_eps >= 0 else { throw bad("rope_base must be positive and norm_eps non-negative") }
+    }
+
+    /// LlamaGen's class-conditional presets by name (GPT-B, GPT-L, GPT-XL, GPT-XXL, GPT-3B, GPT-1B), for a
+    /// grid of `imageSize / downsample` tokens per side.
+    public static func preset(_ name: String, imageSize: Int, downsample: Int = 16, numClasses: Int = 1000) -> GPTConfig? {
+        let shapes: [String: (dim: Int, layers: Int, heads: Int)] = [
+            "GPT-B": (768, 12, 12), "GPT-L": (1024, 24, 16), "GPT-XL": (1280, 36, 20),
+            "GPT-XXL": (1536, 48, 24), "GPT-3B": (3200, 24, 32), "GPT-1B": (2048, 22, 32),
+        ]
+        guard let s = shapes[name], imageSize > 0, imageSize % downsample == 0 else { return nil }
+        var c = GPTConfig()
+        c.dim = s.dim
+        c.n_layer = s.layers
+        c.n_head = s.heads
+        c.num_classes = numClasses
+        let grid = imageSize / downsample
+        c.block_size = grid * grid
+        return c
+    }
+
+    /// Names accepted by `preset`.
+    public static let presetNames = ["GPT-B", "GPT-L", "GPT-XL", "GPT-XXL", "GPT-1B", "GPT-3B"]
+}

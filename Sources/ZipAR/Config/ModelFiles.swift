@@ -1,0 +1,56 @@
+import Foundation
+
+/// A model folder as the conformance cases and exported models lay it out: config.json beside
+/// model.safetensors or model.pt.
+public enum ModelFiles {
+    /// The weight file in `directory`: model.safetensors, else model.pt.
+    public static func weights(in directory: String) throws -> String {
+        for name in ["model.safetensors", "model.pt"] {
+            let p = (directory as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: p) { return p }
+        }
+        throw CheckpointError(directory, "no model.safetensors or model.pt in this folder")
+    }
+
+    /// Decodes `directory/config.json` as `T`; errors name the file and the field.
+    public static func config<T: Decodable>(_: T.Type, in directory: String) throws -> T {
+        let path = (directory as NSString).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError(path, "cannot read config file")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
+            throw CheckpointError(path, "field '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+        } catch {
+            throw CheckpointError(path, "not a valid JSON config")
+        }
+    }
+
+    /// Loads a GPT from a model folder.
+    public static func loadGPT(directory: String) throws -> GPT {
+        let config = try ModelFiles.config(GPTConfig.self, in: directory)
+        try config.validate(file: (directory as NSString).appendingPathComponent("config.json"))
+        return try loadGPT(config: config, weights: try weights(in: directory))
+    }
+
+    /// Loads a GPT of a given config from a weight file (e.g. a preset with a released checkpoint).
+    public static func loadGPT(config: GPTConfig, weights path: String) throws -> GPT {
+        try config.validate(file: path)
+        let checkpoint = try Checkpoint.open(path)
+        return GPT(config: config, weights: try GPTWeights(config: config, checkpoint: checkpoint))
+    }
+
+    /// Loads a VQ decoder from a model folder.
+    public static func loadVQ(directory: String) throws -> VQDecoder {
+        let config = try ModelFiles.config(VQConfig.self, in: directory)
+        try config.validate(file: (directory as NSString).appendingPathComponent("config.json"))
+        return try loadVQ(config: config, weights: try weights(in: directory))
+    }
+
+    /// Loads a VQ decoder of a given config from a weight file.
+    public static func loadVQ(config: VQConfig, weights path: String) throws -> VQDecoder {
+        try config.validate(file: path)
+        return try VQDecoder(config: config, checkpoint: try Checkpoint.open(path))
+    }
+}

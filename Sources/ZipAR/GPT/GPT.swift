@@ -1,0 +1,141 @@
+import Foundation
+
+/// LlamaGen's decoder-only transformer (2D RoPE, fused wqkv, SwiGLU, RMSNorm, untied head) with one
+/// forward over any set of (input, position) pairs and an explicit visibility rule. It holds no scheduling
+/// state: the KV cache is passed in, and what each pass feeds is the schedule's business.
+public final class GPT {
+    public let config: GPTConfig
+    public let weights: GPTWeights
+    let rope: RoPE2D
+    private var scratch = Scratch()
+
+    public init(config: GPTConfig, weights: GPTWeights) {
+        self.config = config
+        self.weights = weights
+        rope = RoPE2D(gridSize: config.gridSize, headDim: config.headDim, base: config.rope_base,
+                      conditionTokens: config.cls_token_num)
+    }
+
+    /// Runs one pass. `conditions[b]` is the class label of batch row b (its count is the cache's batch).
+    /// Every input writes its key/value into its position's slot (all of them before any attention, as a
+    /// static cache does), then attends by `visibility`. Returns the logits of the inputs listed in
+    /// `logitsFor`, laid out [batch][logitsFor.count][vocab]; the buffer is valid until the next call.
+    public func forward(_ inputs: [ModelInput], conditions: [Int], cache: KVCache, visibility: Visibility,
+                        logitsFor: [Int]) -> UnsafeBufferPointer<Float> {
+        let c = config, n = inputs.count, batch = cache.batch, rows = batch * n
+        let dim = c.dim, hd = c.headDim, nH = c.n_head, nKV = c.kvHeads, hidden = c.ffnHidden
+        let qkvWidth = (nH + 2 * nKV) * hd
+        precondition(conditions.count == batch, "one condition per batch row")
+        scratch.reserve(rows: rows, dim: dim, qkv: qkvWidth, ffn: 2 * hidden,
+                        logitsRows: batch * logitsFor.count, vocab: c.vocab_size, slots: cache.slots)
+        let s = scratch
+
+        // x[b·n + i] = embedding of input i in batch row b
+        for b in 0..<batch {
+            for (i, input) in inputs.enumerated() {
+                let src: [Float], row: Int
+                switch input.source {
+                case .condition: src = weights.classEmbedding; row = conditions[b]
+                case .token(let t): src = weights.tokenEmbedding; row = t
+                }
+                src.withUnsafeBufferPointer { (s.x + (b * n + i) * dim).update(from: $0.baseAddress! + row * dim, count: dim) }
+            }
+        }
+
+        let eps = Float(c.norm_eps)
+        for (l, lw) in weights.layers.enumerated() {
+            // attention block: x += wo · attn(rope(wqkv · norm(x)))
+            lw.attentionNorm.withUnsafeBufferPointer { rmsNorm(s.x, weight: $0.baseAddress!, out: s.h, rows: rows, n: dim, eps: eps) }
+            lw.wqkv.withUnsafeBufferPointer { sgemm(m: rows, n: qkvWidth, k: dim, a: s.h, b: $0.baseAddress!, transB: true, c: s.qkv) }
+            for b in 0..<batch {
+                for (i, input) in inputs.enumerated() {
+                    let r = s.qkv + (b * n + i) * qkvWidth
+                    rope.apply(r, heads: nH + nKV, position: input.position)  // q and k heads are adjacent
+                    for g in 0..<nKV {
+                        let o = cache.offset(batch: b, head: g, slot: input.position)
+                        (cache.keys[l] + o).update(from: r + (nH + g) * hd, count: hd)
+                        (cache.values[l] + o).update(from: r + (nH + nKV + g) * hd, count: hd)
+                    }
+                }
+            }
+            if l == 0 { for input in inputs { cache.markWritten(input.position) } }
+            attention(inputs, layer: l, cache: cache, visibility: visibility)
+            lw.wo.withUnsafeBufferPointer { sgemm(m: rows, n: dim, k: dim, a: s.att, b: $0.baseAddress!, transB: true, c: s.x, beta: 1) }
+
+            // feed-forward block: x += w2 · (silu(w1 · norm(x)) · w3 · norm(x))
+            lw.ffnNorm.withUnsafeBufferPointer { rmsNorm(s.x, weight: $0.baseAddress!, out: s.h, rows: rows, n: dim, eps: eps) }
+            lw.w13.withUnsafeBufferPointer { sgemm(m: rows, n: 2 * hidden, k: dim, a: s.h, b: $0.baseAddress!, transB: true, c: s.ffn) }
+            for r in 0..<rows { siluMultiply(gate: s.ffn + r * 2 * hidden, up: s.ffn + r * 2 * hidden + hidden, count: hidden) }
+            lw.w2.withUnsafeBufferPointer { sgemm(m: rows, n: dim, k: hidden, a: s.ffn, lda: 2 * hidden, b: $0.baseAddress!, transB: true, c: s.x, beta: 1) }
+        }
+
+        // head: logits only for the inputs that are sampled
+        let m = batch * logitsFor.count
+        weights.norm.withUnsafeBufferPointer { w in
+            for b in 0..<batch {
+                for (j, i) in logitsFor.enumerated() {
+                    rmsNorm(s.x + (b * n + i) * dim, weight: w.baseAddress!, out: s.h + (b * logitsFor.count + j) * dim, rows: 1, n: dim, eps: eps)
+                }
+            }
+        }
+        if m > 0 {
+            weights.output.withUnsafeBufferPointer { sgemm(m: m, n: c.vocab_size, k: dim, a: s.h, b: $0.baseAddress!, transB: true, c: s.logits) }
+        }
+        return UnsafeBufferPointer(start: s.logits, count: m * c.vocab_size)
+    }
+
+    /// att[row] = softmax(q·Kᵀ/√d over visible slots) · V, per batch row, input and head.
+    private func attention(_ inputs: [ModelInput], layer l: Int, cache: KVCache, visibility: Visibility) {
+        let c = config, n = inputs.count, hd = c.headDim, nH = c.n_head, nKV = c.kvHeads
+        let qkvWidth = (nH + 2 * nKV) * hd, group = nH / nKV
+        let scale = 1 / Float(hd).squareRoot()
+        let s = scratch
+        let keys = cache.keys[l], values = cache.values[l]
+        for b in 0..<cache.batch {
+            for (i, input) in inputs.enumerated() {
+                let row = b * n + i
+                let visible = 0...input.position
+                for h in 0..<nH {
+                    let q = s.qkv + row * qkvWidth + h * hd
+                    let base = cache.offset(batch: b, head: h / group, slot: 0)
+                    var maxScore = -Float.infinity
+                    for slot in visible {
+                        if case .writtenCausal = visibility, !cache.written[slot] { s.scores[slot] = -.infinity; continue }
+                        let score = dot(q, keys + base + slot * hd, hd) * scale
+                        s.scores[slot] = score
+                        maxScore = max(maxScore, score)
+                    }
+                    let out = s.att + row * c.dim + h * hd
+                    out.update(repeating: 0, count: hd)
+                    var sum: Float = 0
+                    for slot in visible where s.scores[slot] > -.infinity {
+                        let p = expf(s.scores[slot] - maxScore)
+                        sum += p
+                        axpy(p, values + base + slot * hd, out, hd)
+                    }
+                    let inv = 1 / sum
+                    for d in 0..<hd { out[d] *= inv }
+                }
+            }
+        }
+    }
+}
+
+/// Work buffers of a GPT, grown when a pass needs more rows and otherwise reused (no allocation per pass).
+private final class Scratch {
+    var x = UnsafeMutablePointer<Float>.allocate(capacity: 0), h = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    var qkv = UnsafeMutablePointer<Float>.allocate(capacity: 0), att = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    var ffn = UnsafeMutablePointer<Float>.allocate(capacity: 0), logits = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    var scores = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private var sizes = [Int](repeating: 0, count: 7)
+
+    func reserve(rows: Int, dim: Int, qkv q: Int, ffn f: Int, logitsRows: Int, vocab: Int, slots: Int) {
+        let need = [rows * dim, max(rows, logitsRows) * dim, rows * q, rows * dim, rows * f, logitsRows * vocab, slots]
+        func grow(_ p: inout UnsafeMutablePointer<Float>, _ i: Int) {
+            if need[i] > sizes[i] { p.deallocate(); p = .allocate(capacity: need[i]); sizes[i] = need[i] }
+        }
+        grow(&x, 0); grow(&h, 1); grow(&qkv, 2); grow(&att, 3); grow(&ffn, 4); grow(&logits, 5); grow(&scores, 6)
+    }
+
+    deinit { [x, h, qkv, att, ffn, logits, scores].forEach { $0.deallocate() } }
+}

@@ -1,0 +1,27 @@
+/// One input of a model pass: what is fed (a condition token or an image token) and at which absolute
+/// sequence position (its KV-cache slot and rotary row). Every batch row (the CFG pair) gets the same image
+/// token; condition tokens differ per batch row (the class label, or the null class).
+public struct ModelInput: Equatable, Sendable {
+    public enum Source: Equatable, Sendable {
+        /// The condition token at this index of the condition sequence (0 ..< cls_token_num).
+        case condition(Int)
+        /// An image token id.
+        case token(Int)
+    }
+    public var source: Source
+    public var position: Int
+
+    public init(_ source: Source, position: Int) {
+        self.source = source
+        self.position = position
+    }
+}
+
+/// Which cache slots a query attends to.
+public enum Visibility: Sendable {
+    /// Every slot at or before the query's position, generated or not: not-yet-written slots hold zero keys
+    /// and values (score 0). This is LlamaGen's static-cache causal mask, as the released ZipAR code runs it.
+    case staticCausal
+    /// Only slots written so far (in this pass or before) at or before the query's position.
+    case writtenCausal
+}

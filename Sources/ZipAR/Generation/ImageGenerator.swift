@@ -1,0 +1,138 @@
+import Foundation
+
+/// What to generate and how to sample it.
+public struct GenerationOptions: Sendable {
+    public var classLabel: Int
+    /// Classifier-free guidance scale; guidance runs (a second, unconditional batch row) only when > 1.
+    public var cfgScale: Float = 4
+    /// With a value ≥ 0, CFG stops after that many tokens (as LlamaGen counts them); −1: always.
+    public var cfgInterval: Int = -1
+    public var sampling = SamplingOptions()
+    public var seed: UInt64 = 0
+
+    public init(classLabel: Int, cfgScale: Float = 4, cfgInterval: Int = -1,
+                sampling: SamplingOptions = SamplingOptions(), seed: UInt64 = 0) {
+        self.classLabel = classLabel
+        self.cfgScale = cfgScale
+        self.cfgInterval = cfgInterval
+        self.sampling = sampling
+        self.seed = seed
+    }
+}
+
+/// Per-image statistics.
+public struct GenerationStats: Codable, Sendable {
+    public var schedule: String
+    /// Model calls, prefill included.
+    public var forward_passes: Int
+    /// Tokens sampled by each pass.
+    public var tokens_per_pass: [Int]
+    /// Inputs fed by each pass (sampled tokens plus discarded ones).
+    public var inputs_per_pass: [Int]
+    public var seconds: Double
+}
+
+/// The generated token grid and how it was made.
+public struct GenerationResult: Sendable {
+    public var height: Int, width: Int
+    /// Token ids, raster order.
+    public var tokens: [Int]
+    public var stats: GenerationStats
+}
+
+/// Progress after each pass; return false from the callback to cancel.
+public struct GenerationProgress: Sendable {
+    public var pass: Int
+    public var tokensDone: Int
+    public var tokensTotal: Int
+}
+
+public enum GenerationError: Error, CustomStringConvertible, Equatable {
+    case classLabelOutOfRange(Int, classes: Int)
+    case guidanceNeedsNullClass
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case let .classLabelOutOfRange(l, n): return "class label \(l) is out of range 0…\(n - 1)"
+        case .guidanceNeedsNullClass: return "this model has no null class (class_dropout_prob 0): use --cfg-scale 1"
+        case .cancelled: return "generation cancelled"
+        }
+    }
+}
+
+/// The generation loop: asks the schedule for a pass, runs the model on it, samples each prediction (with
+/// CFG) and writes the tokens into the grid. It does not know which schedule runs.
+public final class ImageGenerator {
+    public let model: GPT
+    private var caches: [Int: KVCache] = [:]
+    private var combined: [Float]
+
+    public init(model: GPT) {
+        self.model = model
+        combined = [Float](repeating: 0, count: model.config.vocab_size)
+    }
+
+    /// The grid layout of this model's sequence.
+    public var layout: SequenceLayout {
+        let c = model.config
+        return SequenceLayout(conditionTokens: c.cls_token_num, height: c.gridSize, width: c.gridSize)
+    }
+
+    /// Generates one image's tokens with `schedule`.
+    public func generate(schedule: inout some DecodingSchedule, options: GenerationOptions,
+                         progress: ((GenerationProgress) -> Bool)? = nil) throws -> GenerationResult {
+        try generate(schedule: &schedule, options: options, guidanceBatch: options.cfgScale > 1, progress: progress)
+    }
+
+    /// `guidanceBatch` runs the unconditional batch row even at scale ≤ 1 (for the CFG-scale-1 equivalence test).
+    func generate(schedule: inout some DecodingSchedule, options: GenerationOptions, guidanceBatch: Bool,
+                  progress: ((GenerationProgress) -> Bool)?) throws -> GenerationResult {
+        let c = model.config
+        guard options.classLabel >= 0, options.classLabel < c.num_classes else {
+            throw GenerationError.classLabelOutOfRange(options.classLabel, classes: c.num_classes)
+        }
+        if guidanceBatch && c.classTableRows <= c.num_classes { throw GenerationError.guidanceNeedsNullClass }
+        let conditions = guidanceBatch ? [options.classLabel, c.num_classes] : [options.classLabel]
+        let cache = caches[conditions.count] ?? KVCache(config: c, batch: conditions.count)
+        caches[conditions.count] = cache
+        cache.reset()
+
+        let start = Date()
+        var grid = TokenGrid(height: c.gridSize, width: c.gridSize)
+        var sampler = Sampler(options.sampling)
+        var rng = RandomSource(seed: options.seed)
+        var stats = GenerationStats(schedule: schedule.name, forward_passes: 0, tokens_per_pass: [], inputs_per_pass: [], seconds: 0)
+        var done = 0
+        let vocab = c.vocab_size
+        while let pass = schedule.nextPass(grid) {
+            let logits = model.forward(pass.inputs, conditions: conditions, cache: cache, visibility: pass.visibility,
+                                       logitsFor: pass.predictions.map(\.input))
+            let m = pass.predictions.count
+            for (j, prediction) in pass.predictions.enumerated() {
+                let token: Int = combined.withUnsafeMutableBufferPointer { out in
+                    let cond = logits.baseAddress! + j * vocab
+                    if guidanceBatch && pass.guidance {
+                        let uncond = cond + m * vocab
+                        let scale = options.cfgScale
+                        for v in 0..<vocab { out[v] = uncond[v] + (cond[v] - uncond[v]) * scale }
+                    } else {
+                        out.baseAddress!.update(from: cond, count: vocab)
+                    }
+                    return sampler.sample(out, rng: &rng)
+                }
+                grid[prediction.cell] = token
+            }
+            schedule.passDidFinish(pass, grid: grid)
+            done += m
+            stats.forward_passes += 1
+            stats.tokens_per_pass.append(m)
+            stats.inputs_per_pass.append(pass.inputs.count)
+            if let progress, !progress(GenerationProgress(pass: stats.forward_passes, tokensDone: done, tokensTotal: grid.cells.count)) {
+                throw GenerationError.cancelled
+            }
+        }
+        stats.seconds = Date().timeIntervalSince(start)
+        return GenerationResult(height: grid.height, width: grid.width, tokens: grid.cells.map { $0 ?? 0 }, stats: stats)
+    }
+}

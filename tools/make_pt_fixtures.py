@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Writes the small PyTorch .pt fixtures under Tests/ZipARTests/Fixtures/pt/ and expected.json beside them.
 
-No torch needed: the files are made the way torch.save (2.x) makes them. The pickle comes from Python's own
-Pickler with a persistent_id hook, with stand-ins for torch.Tensor / Parameter / <X>Storage that reduce
-exactly as torch's do (torch._utils._rebuild_tensor_v2, _rebuild_parameter, torch._tensor._rebuild_from_type_v2,
+No torch needed (only numpy, for numpy values in the pickles): the files are made the way torch.save
+(2.x) makes them. The pickle comes from Python's own Pickler with a persistent_id hook, with stand-ins
+for torch.Tensor / Parameter / <X>Storage that reduce exactly as torch's do (torch._utils._rebuild_tensor_v2, _rebuild_parameter, torch._tensor._rebuild_from_type_v2,
 persistent ids ("storage", torch.FloatStorage, key, "cpu", numel)). The archive is written byte for byte in
 the layout of torch's PyTorchStreamWriter (miniz): stored entries, flags 0x0808, an "FB" extra field padding
 each member's data to 64 bytes, data descriptors, and ZIP64 end records. expected.json holds, per fixture,
@@ -12,8 +12,10 @@ either the weights the reader must return (dtype, shape, row-major values as flo
 Usage: python3 tools/make_pt_fixtures.py [output folder]
 """
 import argparse
+import io
 import json
 import os
+import pickle
 import random
 import struct
 import sys
@@ -133,8 +135,6 @@ def tensor(rng, dtype, shape):
 
 def pickle_checkpoint(obj, protocol):
     """Pickles obj as torch.save does; returns (data.pkl bytes, {key: storage bytes})."""
-    import io
-    import pickle
 
     keys, storages = {}, {}
 
@@ -195,7 +195,7 @@ def torch_save(obj, folder, protocol=2, force_zip64=False, edit_storages=None):
     members += [(f"{folder}/data/{key}", storages[key]) for key in sorted(storages, key=int)]
     members += [(f"{folder}/version", b"3\n"), (f"{folder}/.data/serialization_id", b"1" * 40)]
     data = zip_archive(members, force_zip64)
-    check = zipfile.ZipFile(__import__("io").BytesIO(data))
+    check = zipfile.ZipFile(io.BytesIO(data))
     assert check.testzip() is None and check.namelist() == [m[0] for m in members]
     return data
 
@@ -303,10 +303,10 @@ def make_fixtures(out):
                                               ("archive/byteorder", b"little")])
     expected["garbage_pkl.pt"] = {"error": "archive/data.pkl: unsupported pickle opcode 0xff"}
 
-    import io
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        z.writestr("archive/data.pkl", pickle_checkpoint({"w": tensor(rng, "F32", [2])}, 2)[0])
+        z.writestr(zipfile.ZipInfo("archive/data.pkl", date_time=(1980, 1, 1, 0, 0, 0)),
+                   pickle_checkpoint({"w": tensor(rng, "F32", [2])}, 2)[0], compress_type=zipfile.ZIP_DEFLATED)
     fixtures["compressed.pt"] = buf.getvalue()
     expected["compressed.pt"] = {"error": "'archive/data.pkl' is compressed"}
 

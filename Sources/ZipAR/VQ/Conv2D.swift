@@ -1,3 +1,5 @@
+import Foundation
+
 /// Stride-1 convolutions over channel-first [C, H, W] activations: 1×1 as one sgemm, 3×3 (zero padding 1)
 /// as im2col over tiles of image rows followed by sgemm, plus nearest-neighbour ×2 upsampling.
 enum Conv2D {
@@ -39,34 +41,41 @@ enum Conv2D {
 
     /// Writes the [cin · 9, rows · width] column matrix of a 3×3, padding-1 convolution for output rows
     /// `rows`: entry (ci·9 + ky·3 + kx, (y − rows.lowerBound)·width + x) = input[ci, y + ky − 1, x + kx − 1],
-    /// zero outside the image.
+    /// zero outside the image. Channels are split over the cores.
     static func im2col3x3(_ input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                           rows: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+        let chunks = min(channels, 8)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            for ci in channels * chunk / chunks..<channels * (chunk + 1) / chunks {
+                im2col3x3(channel: ci, input, height: height, width: width, rows: rows, into: columns)
+            }
+        }
+    }
+
+    private static func im2col3x3(channel ci: Int, _ input: UnsafePointer<Float>, height: Int, width: Int,
+                                  rows: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
         let n = rows.count * width
-        let plane = height * width
-        for ci in 0..<channels {
-            let source = input + ci * plane
-            for ky in 0..<3 {
-                for kx in 0..<3 {
-                    let dst = columns + (ci * 9 + ky * 3 + kx) * n
-                    for y in rows {
-                        let d = dst + (y - rows.lowerBound) * width
-                        let sy = y + ky - 1
-                        guard sy >= 0, sy < height else {
-                            d.update(repeating: 0, count: width)
-                            continue
-                        }
-                        let s = source + sy * width
-                        switch kx {
-                        case 0:
-                            d[0] = 0
-                            (d + 1).update(from: s, count: width - 1)
-                        case 1:
-                            d.update(from: s, count: width)
-                        default:
-                            d.update(from: s + 1, count: width - 1)
-                            d[width - 1] = 0
-                        }
+        let source = input + ci * height * width
+        for ky in 0..<3 {
+            for kx in 0..<3 {
+                let dst = columns + (ci * 9 + ky * 3 + kx) * n
+                for y in rows {
+                    let d = dst + (y - rows.lowerBound) * width
+                    let sy = y + ky - 1
+                    guard sy >= 0, sy < height else {
+                        d.update(repeating: 0, count: width)
+                        continue
+                    }
+                    let s = source + sy * width
+                    switch kx {
+                    case 0:
+                        d[0] = 0
+                        (d + 1).update(from: s, count: width - 1)
+                    case 1:
+                        d.update(from: s, count: width)
+                    default:
+                        d.update(from: s + 1, count: width - 1)
+                        d[width - 1] = 0
                     }
                 }
             }

@@ -8,7 +8,7 @@ public final class VQDecoder: Sendable {
     let weights: VQDecoderWeights
 
     /// Largest token grid side accepted (the attention at the lowest resolution is quadratic in h · w).
-    public static let maxGridSide = 128
+    public static let maxGridSide = 64
 
     /// Loads the decoder from `checkpoint`. The number of levels and `codebook_l2_norm` come from
     /// `config`; every width (codebook, z_channels, each level) is read from the weights' shapes, and every

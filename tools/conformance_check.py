@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+# Copy of shared/conformance/check.py (the reference cases' checker), so a fresh clone can run it.
+"""Conformance check: runs the `zipar` command line on reference cases and compares what it writes.
+
+Usage: check.py --zipar PATH_TO_BINARY [--cases DIR] [--only SUBSTRING] [--workdir DIR]
+
+Each case folder (see README.md) holds a model pair and the outputs of the authors' released PyTorch
+code for several runs. For every run this script calls
+
+  zipar generate --gpt CASE/gpt --vq CASE/vq --class-label N --cfg-scale S --temperature 0 --seed 0
+                 --schedule raster|zipar-reference [--window W]
+                 --output OUT.png --tokens-out OUT.json --stats-out OUT.json
+  zipar decode --vq CASE/vq --tokens OUT.json --output OUT2.png
+
+and checks: the tokens are identical; stats.forward_passes equals the reference count; both PNGs match
+the reference image (every channel value within 2 of the reference, at most 0.5% of values off by more
+than 1). Needs python3 and numpy only. Prints one line per run and a closing 'N passed, N failed'.
+"""
+import argparse, json, os, struct, subprocess, sys, tempfile, time, zlib
+import numpy as np
+
+
+def read_png(path):
+    data = open(path, "rb").read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path}: not a PNG file")
+    pos, idat, hdr = 8, b"", None
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            hdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        elif kind == b"IEND":
+            break
+    width, height, depth, ctype, _, _, interlace = hdr
+    if depth != 8 or interlace != 0 or ctype not in (0, 2, 4, 6):
+        raise ValueError(f"{path}: only 8-bit non-interlaced gray/RGB/RGBA PNGs are read here")
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[ctype]
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    out = np.zeros((height, stride), dtype=np.uint8)
+    prev = np.zeros(stride, dtype=np.int32)
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = np.frombuffer(raw, dtype=np.uint8, count=stride, offset=y * (stride + 1) + 1).astype(np.int32)
+        cur = np.zeros(stride, dtype=np.int32)
+        for x in range(stride):
+            a = cur[x - channels] if x >= channels else 0
+            b = prev[x]
+            c = prev[x - channels] if x >= channels else 0
+            if f == 0: p = 0
+            elif f == 1: p = a
+            elif f == 2: p = b
+            elif f == 3: p = (a + b) // 2
+            else:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                p = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            cur[x] = (line[x] + p) & 255
+        out[y] = cur
+        prev = cur
+    img = out.reshape(height, width, channels)
+    return img[..., :3] if channels >= 3 else np.repeat(img[..., :1], 3, axis=2)
+
+
+def compare_images(got_path, want_path):
+    got, want = read_png(got_path).astype(int), read_png(want_path).astype(int)
+    if got.shape != want.shape:
+        return f"image shape {got.shape} != reference {want.shape}"
+    diff = np.abs(got - want)
+    off = float((diff > 1).mean())
+    if diff.max() > 2 or off > 0.005:
+        return f"image differs: max channel difference {diff.max()}, {off:.2%} of values off by more than 1"
+    return None
+
+
+# case.json names the reference's schedulers; these are the command-line names that must reproduce them
+SCHEDULES = {"raster": "raster", "zipar": "zipar-reference"}
+
+
+def run(cmd, timeout):
+    t = time.time()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    return p, time.time() - t
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--zipar", required=True, help="path to the built zipar executable")
+    ap.add_argument("--cases", default=os.path.join(here, "cases"))
+    ap.add_argument("--only", default="")
+    ap.add_argument("--timeout", type=float, default=300)
+    a = ap.parse_args()
+    passed = failed = 0
+    work = tempfile.mkdtemp(prefix="zipar-conformance-")
+    for name in sorted(os.listdir(a.cases)):
+        case_dir = os.path.join(a.cases, name)
+        if not os.path.isfile(os.path.join(case_dir, "case.json")) or a.only not in name:
+            continue
+        case = json.load(open(os.path.join(case_dir, "case.json")))
+        for r in case["runs"]:
+            key = f"{r['scheduler']}_w{r['window']}_cfg{r['cfg_scale']}"
+            label = f"{name}/{key}"
+            out = os.path.join(work, f"{name}-{key}")
+            cmd = [a.zipar, "generate", "--gpt", os.path.join(case_dir, "gpt"), "--vq", os.path.join(case_dir, "vq"),
+                   "--class-label", str(case["class_label"]), "--cfg-scale", str(r["cfg_scale"]),
+                   "--temperature", "0", "--seed", "0", "--schedule", SCHEDULES[r["scheduler"]],
+                   "--output", out + ".png", "--tokens-out", out + ".tokens.json", "--stats-out", out + ".stats.json"]
+            if r["scheduler"] != "raster":
+                cmd += ["--window", str(r["window"])]
+            problems = []
+            try:
+                p, secs = run(cmd, a.timeout)
+                if p.returncode != 0:
+                    problems.append(f"exit {p.returncode}: {(p.stderr or p.stdout).strip()[-300:]}")
+                else:
+                    tok = json.load(open(out + ".tokens.json"))
+                    tokens = tok["tokens"] if isinstance(tok, dict) else tok
+                    if list(tokens) != r["tokens"]:
+                        first = next((i for i, (x, y) in enumerate(zip(tokens, r["tokens"])) if x != y), min(len(tokens), len(r["tokens"])))
+                        problems.append(f"tokens differ from the reference from raster index {first} (got {len(tokens)} tokens)")
+                    stats = json.load(open(out + ".stats.json"))
+                    if stats.get("forward_passes") != r["forward_passes"]:
+                        problems.append(f"forward_passes {stats.get('forward_passes')} != reference {r['forward_passes']}")
+                    bad = compare_images(out + ".png", os.path.join(case_dir, r["image"]))
+                    if bad:
+                        problems.append("generate: " + bad)
+                    d, _ = run([a.zipar, "decode", "--vq", os.path.join(case_dir, "vq"), "--tokens", out + ".tokens.json",
+                                "--output", out + ".decoded.png"], a.timeout)
+                    if d.returncode != 0:
+                        problems.append(f"decode exit {d.returncode}: {(d.stderr or d.stdout).strip()[-300:]}")
+                    else:
+                        bad = compare_images(out + ".decoded.png", os.path.join(case_dir, r["image"]))
+                        if bad:
+                            problems.append("decode: " + bad)
+            except Exception as e:  # a crash of this script's own reading counts against the run
+                problems.append(f"{type(e).__name__}: {e}")
+            if problems:
+                failed += 1
+                print(f"FAIL {label}: " + "; ".join(problems), flush=True)
+            else:
+                passed += 1
+                print(f"ok   {label}", flush=True)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed or not passed else 0)
+
+
+if __name__ == "__main__":
+    main()

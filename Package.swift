@@ -14,9 +14,11 @@ let package = Package(
     targets: [
         // OpenBLAS on Linux (Debian's libopenblas-dev); Apple platforms use Accelerate instead.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // Hand-written SIMD kernels (AVX2+FMA chosen at run time on x86-64, portable C elsewhere).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "ZipAR",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+            dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
         .executableTarget(
             name: "zipar",

@@ -26,19 +26,6 @@ private func loadDecoder(_ caseURL: URL) throws -> VQDecoder {
     return try VQDecoder(config: config, checkpoint: Checkpoint.open(weights))
 }
 
-/// Deterministic uniform values in [−1, 1) (SplitMix64).
-private struct TestRandom {
-    var state: UInt64
-    mutating func next() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 23) - 1
-    }
-}
-
 final class VQDecoderTests: XCTestCase {
     /// Float tolerance against PyTorch's float32 output.
     let floatTolerance: Float = 1e-4
@@ -186,20 +173,10 @@ final class VQDecoderTests: XCTestCase {
     }
 
     /// Times a full-size VQ-16 decode (16×16 tokens → 256×256) with random weights. Slow in debug builds, so
-    /// it runs only when ZIPAR_VQ_BENCH is set: `ZIPAR_VQ_BENCH=1 swift test -c release --filter VQ16`.
+    /// it runs only when ZIPAR_VQ_BENCH is set: `ZIPAR_VQ_BENCH=1 swift test -c release -Xswiftc -enable-testing --filter VQ16`.
     func testVQ16FullSizeDecodeTiming() throws {
         try XCTSkipUnless(ProcessInfo.processInfo.environment["ZIPAR_VQ_BENCH"] != nil, "set ZIPAR_VQ_BENCH=1 to time")
-        var random = TestRandom(state: 42)
-        let weights = try VQDecoderWeights(layout: VQDecoderLayout(config: .vq16)) { name, shape in
-            let count = shape.reduce(1, *)
-            if shape.count == 1 {
-                // Norm scales 1, every bias and norm shift 0.
-                return [Float](repeating: name.hasSuffix(".weight") ? 1 : 0, count: count)
-            }
-            let scale = 1 / Float(count / shape[0]).squareRoot()
-            return (0..<count).map { _ in random.next() * scale }
-        }
-        let decoder = VQDecoder(weights: weights)
+        let decoder = try VQDecoder(randomFor: .vq16, seed: 42)
         let tokens = (0..<256).map { ($0 * 7919) % 16384 }
         _ = try decoder.decode(tokens: tokens, height: 16, width: 16)
         var times: [Double] = []

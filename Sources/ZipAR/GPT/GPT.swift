@@ -33,12 +33,11 @@ public final class GPT {
         // x[b·n + i] = embedding of input i in batch row b
         for b in 0..<batch {
             for (i, input) in inputs.enumerated() {
-                let src: [Float], row: Int
+                let out = s.x + (b * n + i) * dim
                 switch input.source {
-                case .condition: src = weights.classEmbedding; row = conditions[b]
-                case .token(let t): src = weights.tokenEmbedding; row = t
+                case .condition: weights.classEmbedding.copyRow(conditions[b], to: out)
+                case .token(let t): weights.tokenEmbedding.copyRow(t, to: out)
                 }
-                src.withUnsafeBufferPointer { (s.x + (b * n + i) * dim).update(from: $0.baseAddress! + row * dim, count: dim) }
             }
         }
 
@@ -46,7 +45,7 @@ public final class GPT {
         for (l, lw) in weights.layers.enumerated() {
             // attention block: x += wo · attn(rope(wqkv · norm(x)))
             lw.attentionNorm.withUnsafeBufferPointer { rmsNorm(s.x, weight: $0.baseAddress!, out: s.h, rows: rows, n: dim, eps: eps) }
-            lw.wqkv.withUnsafeBufferPointer { sgemm(m: rows, n: qkvWidth, k: dim, a: s.h, b: $0.baseAddress!, transB: true, c: s.qkv) }
+            lw.wqkv.apply(s.h, m: rows, to: s.qkv)
             for b in 0..<batch {
                 for (i, input) in inputs.enumerated() {
                     let r = s.qkv + (b * n + i) * qkvWidth
@@ -60,13 +59,13 @@ public final class GPT {
             }
             if l == 0 { for input in inputs { cache.markWritten(input.position) } }
             attention(inputs, layer: l, cache: cache, visibility: visibility)
-            lw.wo.withUnsafeBufferPointer { sgemm(m: rows, n: dim, k: dim, a: s.att, b: $0.baseAddress!, transB: true, c: s.x, beta: 1) }
+            lw.wo.apply(s.att, m: rows, to: s.x, accumulate: true)
 
             // feed-forward block: x += w2 · (silu(w1 · norm(x)) · w3 · norm(x))
             lw.ffnNorm.withUnsafeBufferPointer { rmsNorm(s.x, weight: $0.baseAddress!, out: s.h, rows: rows, n: dim, eps: eps) }
-            lw.w13.withUnsafeBufferPointer { sgemm(m: rows, n: 2 * hidden, k: dim, a: s.h, b: $0.baseAddress!, transB: true, c: s.ffn) }
+            lw.w13.apply(s.h, m: rows, to: s.ffn)
             for r in 0..<rows { siluMultiply(gate: s.ffn + r * 2 * hidden, up: s.ffn + r * 2 * hidden + hidden, count: hidden) }
-            lw.w2.withUnsafeBufferPointer { sgemm(m: rows, n: dim, k: hidden, a: s.ffn, lda: 2 * hidden, b: $0.baseAddress!, transB: true, c: s.x, beta: 1) }
+            lw.w2.apply(s.ffn, m: rows, ldx: 2 * hidden, to: s.x, accumulate: true)
         }
 
         // head: logits only for the inputs that are sampled
@@ -79,7 +78,7 @@ public final class GPT {
             }
         }
         if m > 0 {
-            weights.output.withUnsafeBufferPointer { sgemm(m: m, n: c.vocab_size, k: dim, a: s.h, b: $0.baseAddress!, transB: true, c: s.logits) }
+            weights.output.apply(s.h, m: m, to: s.logits)
         }
         return UnsafeBufferPointer(start: s.logits, count: m * c.vocab_size)
     }

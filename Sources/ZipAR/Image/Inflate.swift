@@ -35,13 +35,6 @@ struct Inflate {
         return inflater.output
     }
 
-    /// Decompresses raw deflate data, producing at most `limit` bytes.
-    static func deflate(_ data: [UInt8], limit: Int) throws -> [UInt8] {
-        var inflater = Inflate(data, limit: limit)
-        try inflater.run()
-        return inflater.output
-    }
-
     private mutating func run() throws {
         var last = false
         while !last {

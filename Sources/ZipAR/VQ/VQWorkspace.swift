@@ -12,11 +12,11 @@ final class FloatScratch {
     deinit { pointer.deallocate() }
 }
 
-/// The buffers one decode needs: four activation buffers of the largest activation, the im2col tile and
+/// The buffers one decode needs: three activation buffers of the largest activation, the im2col tile and
 /// the attention scores.
 final class VQWorkspace {
     /// Activation buffers, each holding the largest [C, H, W] activation of the decode.
-    var a, b, c, d: FloatScratch
+    var a, b, c: FloatScratch
     /// im2col tile for the 3×3 convolutions.
     let columns: FloatScratch
     /// [positions, positions] attention weights at the lowest resolution.
@@ -45,7 +45,6 @@ final class VQWorkspace {
         a = FloatScratch(count: largest)
         b = FloatScratch(count: largest)
         c = FloatScratch(count: largest)
-        d = FloatScratch(count: largest)
         columns = FloatScratch(count: max(oneRow, min(whole, Conv2D.columnBudget)))
         let positions = tokenHeight * tokenWidth
         scores = FloatScratch(count: positions * positions)

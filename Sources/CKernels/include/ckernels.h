@@ -1,0 +1,20 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+#include <stdint.h>
+
+/// Output rows per packed weight panel.
+#define ZIPAR_PANEL 16
+
+/// Few-row matrix product against packed weights, streaming them once:
+/// y[r][j] (+)= sum_i x[r][i] * W[j][i] for r < m and output columns j of panels [p0, p1).
+/// W [n][k] (PyTorch nn.Linear layout) is packed in panels of ZIPAR_PANEL rows, each stored k-major:
+/// panels[p][i][c] = W[p*ZIPAR_PANEL + c][i] (zero where that row is past n). ldx/ldy: row strides of
+/// x and y. accumulate != 0 adds into y.
+void zipar_linear_f32(const float *x, int64_t m, int64_t ldx, const float *panels, int64_t n, int64_t k,
+                      int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate);
+
+/// The same with bfloat16 panels (the upper 16 bits of float32 values), widened in registers.
+void zipar_linear_bf16(const float *x, int64_t m, int64_t ldx, const uint16_t *panels, int64_t n, int64_t k,
+                       int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate);
+
+#endif

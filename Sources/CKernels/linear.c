@@ -1,0 +1,142 @@
+// Few-row matrix products that stream the weights once. A decoding pass of an AR model multiplies a
+// handful of activation rows by every weight matrix, so it is bound by reading the weights: the weights
+// are packed in panels of 16 output rows, k-major, and each panel is read once per group of up to 6
+// activation rows while 6 x 2 vector accumulators stay in registers (no horizontal sums).
+// x86-64 with AVX2+FMA (checked at run time) uses the vector kernel; elsewhere a portable loop.
+#include "ckernels.h"
+
+#define P ZIPAR_PANEL
+#define ROWS 6
+
+static inline float bf16_to_f32(uint16_t h) {
+    union { uint32_t u; float f; } v = { (uint32_t)h << 16 };
+    return v.f;
+}
+
+#define DEFINE_PORTABLE(NAME, WTYPE, WIDEN)                                                          \
+static void NAME(const float *x, int64_t m, int64_t ldx, const WTYPE *panels, int64_t n, int64_t k, \
+                 int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate) {                    \
+    for (int64_t p = p0; p < p1; p++) {                                                              \
+        const WTYPE *panel = panels + p * k * P;                                                     \
+        int64_t cols = n - p * P < P ? n - p * P : P;                                                \
+        for (int64_t r = 0; r < m; r++) {                                                            \
+            float acc[P] = {0};                                                                      \
+            for (int64_t i = 0; i < k; i++) {                                                        \
+                float xv = x[r * ldx + i];                                                           \
+                for (int c = 0; c < P; c++) acc[c] += xv * WIDEN(panel[i * P + c]);                  \
+            }                                                                                        \
+            float *yr = y + r * ldy + p * P;                                                         \
+            for (int64_t c = 0; c < cols; c++) yr[c] = accumulate ? yr[c] + acc[c] : acc[c];         \
+        }                                                                                            \
+    }                                                                                                \
+}
+
+#define WIDEN_F32(v) (v)
+DEFINE_PORTABLE(linear_f32_portable, float, WIDEN_F32)
+DEFINE_PORTABLE(linear_bf16_portable, uint16_t, bf16_to_f32)
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline void load_f32(const float *p, __m256 *lo, __m256 *hi) {
+    *lo = _mm256_loadu_ps(p);
+    *hi = _mm256_loadu_ps(p + 8);
+}
+
+AVX2 static inline void load_bf16(const uint16_t *p, __m256 *lo, __m256 *hi) {
+    __m256i h = _mm256_loadu_si256((const __m256i *)p);
+    *lo = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(h)), 16));
+    *hi = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1)), 16));
+}
+
+// R rows of x (compile-time constant, ≤ ROWS) against one panel; cols = valid output columns.
+#define DEFINE_BLOCK(NAME, WTYPE, LOAD)                                                              \
+AVX2 __attribute__((always_inline)) static inline void NAME(                                         \
+        const float *x, int64_t ldx, const WTYPE *panel, int64_t k, float *y, int64_t ldy,           \
+        int64_t cols, int accumulate, const int R) {                                                 \
+    __m256 acc[ROWS][2];                                                                             \
+    for (int r = 0; r < R; r++) { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); } \
+    for (int64_t i = 0; i < k; i++) {                                                                \
+        __m256 w0, w1;                                                                               \
+        LOAD(panel + i * P, &w0, &w1);                                                               \
+        for (int r = 0; r < R; r++) {                                                                \
+            __m256 xv = _mm256_broadcast_ss(x + r * ldx + i);                                        \
+            acc[r][0] = _mm256_fmadd_ps(xv, w0, acc[r][0]);                                          \
+            acc[r][1] = _mm256_fmadd_ps(xv, w1, acc[r][1]);                                          \
+        }                                                                                            \
+    }                                                                                                \
+    for (int r = 0; r < R; r++) {                                                                    \
+        float *yr = y + r * ldy;                                                                     \
+        if (cols == P) {                                                                             \
+            if (accumulate) {                                                                        \
+                acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(yr));                           \
+                acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(yr + 8));                       \
+            }                                                                                        \
+            _mm256_storeu_ps(yr, acc[r][0]);                                                         \
+            _mm256_storeu_ps(yr + 8, acc[r][1]);                                                     \
+        } else {                                                                                     \
+            float tmp[P];                                                                            \
+            _mm256_storeu_ps(tmp, acc[r][0]);                                                        \
+            _mm256_storeu_ps(tmp + 8, acc[r][1]);                                                    \
+            for (int64_t c = 0; c < cols; c++) yr[c] = accumulate ? yr[c] + tmp[c] : tmp[c];         \
+        }                                                                                            \
+    }                                                                                                \
+}
+
+DEFINE_BLOCK(block_f32, float, load_f32)
+DEFINE_BLOCK(block_bf16, uint16_t, load_bf16)
+
+static int has_avx2_fma(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+}
+
+#define DEFINE_LINEAR(NAME, WTYPE, BLOCK, PORTABLE)                                                  \
+AVX2 static void NAME##_avx2(const float *x, int64_t m, int64_t ldx, const WTYPE *panels, int64_t n, \
+                             int64_t k, int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate) { \
+    for (int64_t p = p0; p < p1; p++) {                                                              \
+        const WTYPE *panel = panels + p * k * P;                                                     \
+        int64_t cols = n - p * P < P ? n - p * P : P;                                                \
+        float *yp = y + p * P;                                                                       \
+        int64_t r = 0;                                                                               \
+        for (; r + ROWS <= m; r += ROWS) BLOCK(x + r * ldx, ldx, panel, k, yp + r * ldy, ldy, cols, accumulate, ROWS); \
+        const float *xr = x + r * ldx;                                                               \
+        float *yr = yp + r * ldy;                                                                    \
+        switch (m - r) {                                                                             \
+        case 1: BLOCK(xr, ldx, panel, k, yr, ldy, cols, accumulate, 1); break;                       \
+        case 2: BLOCK(xr, ldx, panel, k, yr, ldy, cols, accumulate, 2); break;                       \
+        case 3: BLOCK(xr, ldx, panel, k, yr, ldy, cols, accumulate, 3); break;                       \
+        case 4: BLOCK(xr, ldx, panel, k, yr, ldy, cols, accumulate, 4); break;                       \
+        case 5: BLOCK(xr, ldx, panel, k, yr, ldy, cols, accumulate, 5); break;                       \
+        default: break;                                                                              \
+        }                                                                                            \
+    }                                                                                                \
+}                                                                                                    \
+void NAME(const float *x, int64_t m, int64_t ldx, const WTYPE *panels, int64_t n, int64_t k,        \
+          int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate) {                          \
+    if (has_avx2_fma()) NAME##_avx2(x, m, ldx, panels, n, k, p0, p1, y, ldy, accumulate);           \
+    else PORTABLE(x, m, ldx, panels, n, k, p0, p1, y, ldy, accumulate);                              \
+}
+
+DEFINE_LINEAR(zipar_linear_f32, float, block_f32, linear_f32_portable)
+DEFINE_LINEAR(zipar_linear_bf16, uint16_t, block_bf16, linear_bf16_portable)
+
+#else
+
+void zipar_linear_f32(const float *x, int64_t m, int64_t ldx, const float *panels, int64_t n, int64_t k,
+                      int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate) {
+    linear_f32_portable(x, m, ldx, panels, n, k, p0, p1, y, ldy, accumulate);
+}
+
+void zipar_linear_bf16(const float *x, int64_t m, int64_t ldx, const uint16_t *panels, int64_t n, int64_t k,
+                       int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate) {
+    linear_bf16_portable(x, m, ldx, panels, n, k, p0, p1, y, ldy, accumulate);
+}
+
+#endif

@@ -1,0 +1,56 @@
+import Foundation
+
+extension BenchmarkReport {
+    /// The report as one JSON object (snake_case keys, sorted), for machines.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The report as a text table, for people.
+    public func table() -> String {
+        func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+        let m = model, s = settings
+        let load = [loadAverageStart, loadAverageEnd].map { $0.map { f($0, 2) } ?? "?" }.joined(separator: " → ")
+        let blas = machine.blasThreads.map { ", OpenBLAS \($0)" } ?? ""
+        var lines = [
+            "zipar bench: \(m.name), \(m.imageSize)×\(m.imageSize) px (\(m.gridHeight)×\(m.gridWidth) tokens), random \(m.weightPrecision) weights, "
+                + "CFG \(f(Double(s.cfgScale), 1)), top-k \(s.topK), temperature \(f(Double(s.temperature), 1)), seed \(s.seed)",
+            "machine: \(machine.cpuModel), \(machine.cores) cores (kernels \(machine.computeThreads) threads\(blas)), "
+                + "\(machine.build) build, \(date), load \(load)",
+            "memory read (\(bandwidth.bufferBytes >> 20) MiB, best of \(bandwidth.repeats)): \(bandwidth.threads) threads "
+                + "\(f(bandwidth.bestGigabytesPerSecond, 1)) GB/s, 1 thread \(f(bandwidthSingleThread.bestGigabytesPerSecond, 1)) GB/s",
+            "sgemm \(matmul.size)³ (best of \(matmul.repeats)): \(f(matmul.bestGflops, 1)) GFLOP/s",
+            "weights read per pass: \(f(Double(m.bytesReadPerPass) / 1e6, 1)) MB (layer matrices, head, norms; embedding rows not counted)"
+                + " → floor \(f(floorMsPerPass, 2)) ms/pass",
+            "",
+        ]
+        let header = ["schedule", "s/image", "spread", "passes", "ms/pass", "tokens/pass", "GB/s", "×floor", "×raster"]
+        var rows = [header]
+        for r in schedules {
+            rows.append([r.name, f(r.secondsMedian, 2), f(r.spread * 100, 1) + "%", "\(r.passes)", f(r.msPerPass, 2),
+                         f(r.tokensPerPass, 2), f(r.achievedGigabytesPerSecond, 1), f(r.ratioToFloor, 2),
+                         r.ratioToRaster.map { f($0, 2) } ?? "–"])
+        }
+        let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
+        for row in rows {
+            lines.append(row.enumerated().map { c, cell in
+                let pad = String(repeating: " ", count: widths[c] - cell.count)
+                return c == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  "))
+        }
+        lines.append("(median of \(s.repeats) timed images after \(s.warmup) warm-up round(s), schedules interleaved; "
+                     + "one image = one ImageGenerator.generate call; spread = (max − min) / median)")
+        lines.append("")
+        if let v = vqDecode {
+            lines.append("\(v.name) decode, \(v.gridSize)×\(v.gridSize) tokens → \(v.imageSize)×\(v.imageSize) px: "
+                         + "\(f(v.secondsMedian, 2)) s (median of \(v.secondsAll.count)); \(f(v.flops.total / 1e9, 1)) GFLOP "
+                         + "(3×3 and 1×1 convs, attention products) → \(f(v.achievedGflops, 1)) GFLOP/s, "
+                         + "\(f(v.fractionOfMatmulPeak, 2)) of the sgemm peak")
+        }
+        lines.append("peak RSS: \(f(peakResidentMebibytes, 0)) MiB (model work, before the probes)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+// Random weights at real shapes in a fraction of a second, for benchmarks: uniform values with the
+// standard deviation of the Gaussian initialisers (speed does not depend on the distribution), filled in
+// parallel chunks that each have their own seeded generator.
+
+/// `count` floats uniform in [−√3·std, √3·std) (standard deviation `std`), the same for the same seed.
+func uniformRandomFloats(count: Int, std: Float, seed: UInt64) -> [Float] {
+    let halfWidth = std * Float(3).squareRoot()
+    let chunk = 1 << 18
+    return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        guard let base = buffer.baseAddress else { initialized = 0; return }
+        DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
+            var rng = RandomSource(seed: seed ^ (UInt64(c) &* 0x9E37_79B9_7F4A_7C15))
+            let start = c * chunk, end = min(count, start + chunk)
+            var i = start
+            while i < end {
+                // two 24-bit uniforms per 64 random bits
+                let bits = rng.next()
+                (base + i).initialize(to: (Float(bits >> 40) * 0x1p-23 - 1) * halfWidth)
+                if i + 1 < end { (base + i + 1).initialize(to: (Float((bits >> 8) & 0xFF_FFFF) * 0x1p-23 - 1) * halfWidth) }
+                i += 2
+            }
+        }
+        initialized = count
+    }
+}
+
+extension GPTWeights {
+    /// Random weights at `c`'s real shapes (uniform, std 0.02; norms 1), built fast for benchmarks.
+    init(uniformRandomFor c: GPTConfig, seed: UInt64, precision: WeightPrecision) {
+        var seeds = RandomSource(seed: seed)
+        func r(_ rows: Int, _ cols: Int) -> WeightMatrix {
+            WeightMatrix(rows: rows, cols: cols, uniformRandomFloats(count: rows * cols, std: 0.02, seed: seeds.next()),
+                         precision: precision)
+        }
+        let ones = [Float](repeating: 1, count: c.dim)
+        classEmbedding = r(c.classTableRows, c.dim)
+        tokenEmbedding = r(c.vocab_size, c.dim)
+        norm = ones
+        output = r(c.vocab_size, c.dim)
+        layers = (0..<c.n_layer).map { _ in
+            GPTLayerWeights(wqkv: r((c.n_head + 2 * c.kvHeads) * c.headDim, c.dim), wo: r(c.dim, c.dim),
+                            w13: r(2 * c.ffnHidden, c.dim), w2: r(c.dim, c.ffnHidden),
+                            attentionNorm: ones, ffnNorm: ones)
+        }
+    }
+}
+
+extension VQDecoder {
+    /// A decoder with random weights at `config`'s real shapes (convolutions uniform with std 1/√fan-in,
+    /// norms 1, biases 0), built fast for benchmarks.
+    convenience init(uniformRandomFor config: VQConfig, seed: UInt64) throws {
+        try config.validate(file: "random VQ weights")
+        var seeds = RandomSource(seed: seed)
+        let weights = try VQDecoderWeights(layout: VQDecoderLayout(config: config)) { name, shape in
+            let count = shape.reduce(1, *)
+            if shape.count == 1 { return [Float](repeating: name.hasSuffix(".bias") ? 0 : 1, count: count) }
+            let std = 1 / Float(shape.dropFirst().reduce(1, *)).squareRoot()
+            return uniformRandomFloats(count: count, std: std, seed: seeds.next())
+        }
+        self.init(weights: weights)
+    }
+}

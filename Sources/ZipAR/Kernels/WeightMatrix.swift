@@ -1,0 +1,114 @@
+import CKernels
+import Foundation
+
+/// Storage precision of weight matrices (`--weights-dtype`).
+public enum WeightPrecision: String, CaseIterable, Sendable {
+    case float32, bfloat16
+
+    /// Bytes per weight.
+    public var size: Int { self == .float32 ? 4 : 2 }
+}
+
+/// A weight matrix W [rows, cols] (PyTorch's nn.Linear [out, in]) in float32 or bfloat16, packed for the
+/// weight-streaming kernels: panels of 16 rows, each stored column-major (`panel[p][i][c] = W[16p + c][i]`,
+/// zero past the last row). A product with a few activation rows reads it once, on every core.
+public struct WeightMatrix: Sendable {
+    public let rows: Int, cols: Int
+    public enum Storage: Sendable {
+        case float32([Float])
+        /// Upper halves of float32 values, rounded to nearest even.
+        case bfloat16([UInt16])
+    }
+    /// The packed panels.
+    public let storage: Storage
+
+    static let panel = Int(ZIPAR_PANEL)
+    var panels: Int { (rows + WeightMatrix.panel - 1) / WeightMatrix.panel }
+
+    /// Packs row-major `values` [rows, cols].
+    public init(rows: Int, cols: Int, _ values: [Float], precision: WeightPrecision = .float32) {
+        precondition(values.count == rows * cols)
+        self.rows = rows
+        self.cols = cols
+        let p = WeightMatrix.panel, count = (rows + p - 1) / p * p * cols
+        var packed = [Float](repeating: 0, count: count)
+        for r in 0..<rows {
+            let base = (r / p) * p * cols + r % p
+            for i in 0..<cols { packed[base + i * p] = values[r * cols + i] }
+        }
+        switch precision {
+        case .float32: storage = .float32(packed)
+        case .bfloat16: storage = .bfloat16(packed.map(bfloat16Bits))
+        }
+    }
+
+    public var precision: WeightPrecision {
+        if case .float32 = storage { return .float32 }
+        return .bfloat16
+    }
+
+    /// Bytes of the packed matrix (what one product reads).
+    public var byteCount: Int { panels * WeightMatrix.panel * cols * precision.size }
+
+    /// Element (r, i) as float32.
+    @inline(__always)
+    func element(_ r: Int, _ i: Int) -> Float {
+        let p = WeightMatrix.panel, index = (r / p) * p * cols + i * p + r % p
+        switch storage {
+        case .float32(let f): return f[index]
+        case .bfloat16(let b): return Float(bitPattern: UInt32(b[index]) << 16)
+        }
+    }
+
+    /// The values row-major as float32.
+    public var floats: [Float] {
+        var out = [Float](repeating: 0, count: rows * cols)
+        for r in 0..<rows { for i in 0..<cols { out[r * cols + i] = element(r, i) } }
+        return out
+    }
+
+    /// Row `r` as float32 (embedding lookups).
+    func copyRow(_ r: Int, to out: UnsafeMutablePointer<Float>) {
+        for i in 0..<cols { out[i] = element(r, i) }
+    }
+
+    /// y[m, rows] (+)= x[m, cols] · Wᵀ; `ldx`/`ldy` are the row strides of x and y.
+    public func apply(_ x: UnsafePointer<Float>, m: Int, ldx: Int? = nil, to y: UnsafeMutablePointer<Float>,
+                      ldy: Int? = nil, accumulate: Bool = false) {
+        let (mm, lx, ly) = (Int64(m), Int64(ldx ?? cols), Int64(ldy ?? rows))
+        let (n, k, acc) = (Int64(rows), Int64(cols), Int32(accumulate ? 1 : 0))
+        switch storage {
+        case .float32(let w):
+            w.withUnsafeBufferPointer { wp in
+                parallelRanges(panels) { zipar_linear_f32(x, mm, lx, wp.baseAddress!, n, k, Int64($0), Int64($1), y, ly, acc) }
+            }
+        case .bfloat16(let w):
+            w.withUnsafeBufferPointer { wp in
+                parallelRanges(panels) { zipar_linear_bf16(x, mm, lx, wp.baseAddress!, n, k, Int64($0), Int64($1), y, ly, acc) }
+            }
+        }
+    }
+}
+
+/// float32 → bfloat16 bits, rounded to nearest even (NaN kept NaN).
+@inline(__always)
+func bfloat16Bits(_ f: Float) -> UInt16 {
+    let u = f.bitPattern
+    if f.isNaN { return UInt16(u >> 16) | 0x40 }
+    return UInt16((u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16)
+}
+
+/// Splits 0..<n into one contiguous range per core and runs them at once.
+func parallelRanges(_ n: Int, _ body: (Int, Int) -> Void) {
+    let threads = min(ComputeThreads.count, n)
+    if threads <= 1 { body(0, n); return }
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let n0 = n * t / threads, n1 = n * (t + 1) / threads
+        if n0 < n1 { body(n0, n1) }
+    }
+}
+
+/// How many threads kernels use: every core.
+public enum ComputeThreads {
+    public static let count = max(1, ProcessInfo.processInfo.activeProcessorCount)
+}

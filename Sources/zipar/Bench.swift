@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import ZipAR
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure generation and decode speed with random weights at real model shapes (no download).",
+        discussion: """
+        Times whole images (one generate call each) per schedule, a VQ decode of one image, the memory read \
+        bandwidth (the floor a pass cannot beat: its weight bytes at that bandwidth) and an sgemm peak, all \
+        in one run. Other work on the machine disturbs the numbers: the report shows the load average.
+        """)
+
+    @Option(name: .customLong("gpt-model"), help: "LlamaGen preset: \(GPTConfig.presetNames.joined(separator: ", ")) (default GPT-B).")
+    var gptModel: String?
+
+    @Option(name: .customLong("image-size"), help: "Image size in pixels, divisible by 16 (default 256; the grid is this ÷ 16).")
+    var imageSize: Int?
+
+    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices: float32 or bfloat16.")
+    var weightsDtype: String = "float32"
+
+    @Option(help: "Comma-separated schedules: raster, zipar-reference:W (W the window).")
+    var schedules: String = "raster,zipar-reference:8,zipar-reference:4"
+
+    @Option(help: "Untimed rounds first (one image per schedule each).")
+    var warmup: Int = 1
+
+    @Option(help: "Timed rounds; the median is reported.")
+    var repeats: Int = 3
+
+    @Flag(name: .customLong("no-decode"), help: "Skip the VQ decode.")
+    var noDecode = false
+
+    @Flag(help: "A tiny model and small probes: the whole command in seconds, to check it runs (numbers mean nothing).")
+    var smoke = false
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    @Flag(help: "No progress lines on stderr.")
+    var quiet = false
+
+    func run() throws {
+        var plan: BenchmarkPlan
+        if smoke {
+            guard gptModel == nil, imageSize == nil else { throw UsageError("--smoke uses its own tiny model: drop --gpt-model and --image-size") }
+            plan = .smoke
+        } else {
+            let name = gptModel ?? "GPT-B", size = imageSize ?? 256
+            guard let preset = BenchmarkPlan.preset(name, imageSize: size) else {
+                throw UsageError("--gpt-model '\(name)' with --image-size \(size): expected one of \(GPTConfig.presetNames.joined(separator: ", ")) and a size divisible by 16")
+            }
+            plan = preset
+        }
+        guard let precision = WeightPrecision(rawValue: weightsDtype) else {
+            throw UsageError("--weights-dtype '\(weightsDtype)': expected float32 or bfloat16")
+        }
+        guard warmup >= 0 else { throw UsageError("--warmup \(warmup): must be 0 or more") }
+        guard repeats >= 1 else { throw UsageError("--repeats \(repeats): must be 1 or more") }
+        do {
+            plan.schedules = try BenchmarkSchedule.parseList(schedules, width: plan.gpt.gridSize)
+        } catch let error as BenchmarkError {
+            throw UsageError("--schedules \(error.description)")
+        }
+        plan.precision = precision
+        plan.warmup = warmup
+        plan.repeats = repeats
+        if noDecode { plan.vq = nil }
+        let report = try Benchmark.run(plan) { line in
+            if !quiet { FileHandle.standardError.write("bench: \(line)\n".data(using: .utf8)!) }
+        }
+        print(json ? try report.json() : report.table())
+    }
+}

@@ -1,7 +1,8 @@
 // Few-row matrix products that stream the weights once. A decoding pass of an AR model multiplies a
 // handful of activation rows by every weight matrix, so it is bound by reading the weights: the weights
 // are packed in panels of 16 output rows, k-major, and each panel is read once per group of up to 6
-// activation rows while 6 x 2 vector accumulators stay in registers (no horizontal sums).
+// activation rows while 6 x 2 vector accumulators stay in registers (no horizontal sums), with a software
+// prefetch running ahead of the stream.
 // x86-64 with AVX2+FMA (checked at run time) uses the vector kernel; elsewhere a portable loop.
 #include "ckernels.h"
 
@@ -40,6 +41,10 @@ DEFINE_PORTABLE(linear_bf16_portable, uint16_t, bf16_to_f32)
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
+// Software prefetch this far ahead in the panel stream: measured on the 2-core EPYC, 2 KB ahead lifts a
+// 6-row product from ~30 to ~39 GB/s (the hardware prefetcher alone falls behind while the FMAs run).
+#define PREFETCH_BYTES 2048
+
 AVX2 static inline void load_f32(const float *p, __m256 *lo, __m256 *hi) {
     *lo = _mm256_loadu_ps(p);
     *hi = _mm256_loadu_ps(p + 8);
@@ -60,6 +65,7 @@ AVX2 __attribute__((always_inline)) static inline void NAME(                    
     for (int r = 0; r < R; r++) { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); } \
     for (int64_t i = 0; i < k; i++) {                                                                \
         __m256 w0, w1;                                                                               \
+        _mm_prefetch((const char *)(panel + i * P) + PREFETCH_BYTES, _MM_HINT_T0);                   \
         LOAD(panel + i * P, &w0, &w1);                                                               \
         for (int r = 0; r < R; r++) {                                                                \
             __m256 xv = _mm256_broadcast_ss(x + r * ldx + i);                                        \

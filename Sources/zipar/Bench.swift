@@ -48,8 +48,11 @@ struct Bench: ParsableCommand {
             plan = .smoke
         } else {
             let name = gptModel ?? "GPT-B", size = imageSize ?? 256
+            guard GPTConfig.presetNames.contains(name) else {
+                throw UsageError("--gpt-model '\(name)': expected one of \(GPTConfig.presetNames.joined(separator: ", "))")
+            }
             guard let preset = BenchmarkPlan.preset(name, imageSize: size) else {
-                throw UsageError("--gpt-model '\(name)' with --image-size \(size): expected one of \(GPTConfig.presetNames.joined(separator: ", ")) and a size divisible by 16")
+                throw UsageError("--image-size \(size): must be a positive multiple of 16")
             }
             plan = preset
         }

@@ -22,6 +22,9 @@ struct GPTOptions: ParsableArguments {
     @Option(name: .customLong("random-weights"), help: ArgumentHelp("Random weights at the preset's real shapes, from this seed (for speed and memory checks; the image is noise).", valueName: "seed"))
     var randomSeed: UInt64?
 
+    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices: float32 (exact) or bfloat16 (half the bytes each pass reads; tokens may differ).")
+    var weightsDType: WeightPrecision = .float32
+
     /// True when no model was named (the embedded default is used).
     var isDefault: Bool { directory == nil && preset == nil }
 
@@ -30,7 +33,7 @@ struct GPTOptions: ParsableArguments {
             guard preset == nil, checkpoint == nil, randomSeed == nil else {
                 throw UsageError("--gpt takes a folder; do not combine it with --gpt-model, --gpt-ckpt or --random-weights")
             }
-            return try ModelFiles.loadGPT(directory: directory)
+            return try ModelFiles.loadGPT(directory: directory, precision: weightsDType)
         }
         if let preset {
             guard let config = GPTConfig.preset(preset, imageSize: imageSize, numClasses: numClasses) else {
@@ -38,13 +41,13 @@ struct GPTOptions: ParsableArguments {
             }
             if let seed = randomSeed {
                 guard checkpoint == nil else { throw UsageError("--random-weights and --gpt-ckpt exclude each other") }
-                return GPT(config: config, weights: GPTWeights(randomFor: config, seed: seed))
+                return GPT(config: config, weights: GPTWeights(randomFor: config, seed: seed, precision: weightsDType))
             }
             guard let checkpoint else { throw UsageError("--gpt-model needs --gpt-ckpt FILE (or --random-weights SEED)") }
-            return try ModelFiles.loadGPT(config: config, weights: checkpoint)
+            return try ModelFiles.loadGPT(config: config, weights: checkpoint, precision: weightsDType)
         }
         if checkpoint != nil || randomSeed != nil { throw UsageError("--gpt-ckpt and --random-weights need --gpt-model") }
-        return try ModelFiles.loadGPT(directory: try DefaultModel.directory("gpt"))
+        return try ModelFiles.loadGPT(directory: try DefaultModel.directory("gpt"), precision: weightsDType)
     }
 }
 
@@ -92,3 +95,5 @@ enum DefaultModel {
         return url.appendingPathComponent(part).path
     }
 }
+
+extension WeightPrecision: ExpressibleByArgument {}

@@ -1,25 +1,47 @@
 import XCTest
 @testable import ZipAR
 
+/// Runs a schedule to the end without a model, giving every sampled token (draft or settled) the value of its
+/// own cell; `accept(cell)` decides each verification (a last one settles the cell either way). Checks that no
+/// cell is settled twice, that under `.writtenCausal` (attention sees only tokens that exist) every input
+/// that writes the cache feeds its own cell's token or draft, and that the grid ends complete. Returns the
+/// passes.
+func drive(_ schedule: inout some DecodingSchedule, height: Int, width: Int, conditionTokens: Int = 1,
+           accept: (Int) -> Bool = { _ in true }) -> [DecodingPass] {
+    var grid = TokenGrid(height: height, width: width)
+    var passes: [DecodingPass] = []
+    while let pass = schedule.nextPass(grid), passes.count <= height * width {
+        for input in pass.inputs where input.writesCache && pass.visibility == .writtenCausal {
+            guard case .token(let t) = input.source else { continue }
+            let cell = input.position - conditionTokens
+            XCTAssertTrue(grid[cell] == t || grid.drafts[cell] == t, "pass \(passes.count) feeds \(t) at cell \(cell)")
+        }
+        var accepted: Set<Int> = []
+        for p in pass.predictions {
+            if let draft = p.ifAccepted, !accepted.contains(draft) { continue }
+            XCTAssertNil(grid[p.cell], "cell \(p.cell) predicted twice")
+            switch p.kind {
+            case .sample: grid[p.cell] = p.cell
+            case .draft: grid.drafts[p.cell] = p.cell
+            case .verify(let last):
+                let ok = accept(p.cell)
+                if ok { accepted.insert(p.cell) }
+                if ok || last {
+                    grid[p.cell] = p.cell
+                    grid.drafts[p.cell] = nil
+                }
+            }
+        }
+        schedule.passDidFinish(pass, grid: grid)
+        passes.append(pass)
+    }
+    XCTAssertTrue(grid.isComplete)
+    return passes
+}
+
 /// Schedules driven without a model: every cell is filled exactly once, each pass only predicts cells whose
 /// inputs exist, and pass counts follow the formulas.
 final class ScheduleTests: XCTestCase {
-    /// Runs a schedule to the end, filling predicted cells with their own index; returns the passes.
-    func drive(_ schedule: inout some DecodingSchedule, height: Int, width: Int) -> [DecodingPass] {
-        var grid = TokenGrid(height: height, width: width)
-        var passes: [DecodingPass] = []
-        while let pass = schedule.nextPass(grid), passes.count <= height * width {
-            for p in pass.predictions {
-                XCTAssertNil(grid[p.cell], "cell \(p.cell) predicted twice")
-                grid[p.cell] = p.cell
-            }
-            schedule.passDidFinish(pass, grid: grid)
-            passes.append(pass)
-        }
-        XCTAssertTrue(grid.isComplete)
-        return passes
-    }
-
     func testRasterPasses() {
         for side in 1...24 {
             let layout = SequenceLayout(conditionTokens: 1, height: side, width: side)

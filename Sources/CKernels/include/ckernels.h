@@ -17,4 +17,15 @@ void zipar_linear_f32(const float *x, int64_t m, int64_t ldx, const float *panel
 void zipar_linear_bf16(const float *x, int64_t m, int64_t ldx, const uint16_t *panels, int64_t n, int64_t k,
                        int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate);
 
+/// A task of a parallel loop: called once per index in [0, count).
+typedef void (*zipar_task)(void *context, int64_t index);
+
+/// Runs task(context, i) for every i in [0, count) on a persistent pool (one thread per core, the caller
+/// included) and returns when all are done. Workers spin briefly between calls, so the many small
+/// parallel loops of a decoding pass do not pay a thread wake-up each. Calls must not be nested.
+void zipar_parallel_for(int64_t count, zipar_task task, void *context);
+
+/// Threads the pool uses (the caller included): the online processors, at least 1.
+int zipar_pool_threads(void);
+
 #endif

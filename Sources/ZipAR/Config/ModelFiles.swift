@@ -27,18 +27,18 @@ public enum ModelFiles {
         }
     }
 
-    /// Loads a GPT from a model folder.
-    public static func loadGPT(directory: String) throws -> GPT {
+    /// Loads a GPT from a model folder, its matrices stored in `precision`.
+    public static func loadGPT(directory: String, precision: WeightPrecision = .float32) throws -> GPT {
         let config = try ModelFiles.config(GPTConfig.self, in: directory)
         try config.validate(file: (directory as NSString).appendingPathComponent("config.json"))
-        return try loadGPT(config: config, weights: try weights(in: directory))
+        return try loadGPT(config: config, weights: try weights(in: directory), precision: precision)
     }
 
     /// Loads a GPT of a given config from a weight file (e.g. a preset with a released checkpoint).
-    public static func loadGPT(config: GPTConfig, weights path: String) throws -> GPT {
+    public static func loadGPT(config: GPTConfig, weights path: String, precision: WeightPrecision = .float32) throws -> GPT {
         try config.validate(file: path)
         let checkpoint = try Checkpoint.open(path)
-        return GPT(config: config, weights: try GPTWeights(config: config, checkpoint: checkpoint))
+        return GPT(config: config, weights: try GPTWeights(config: config, checkpoint: checkpoint, precision: precision))
     }
 
     /// Loads a VQ decoder from a model folder.

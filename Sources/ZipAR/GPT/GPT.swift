@@ -26,8 +26,9 @@ public final class GPT {
         let dim = c.dim, hd = c.headDim, nH = c.n_head, nKV = c.kvHeads, hidden = c.ffnHidden
         let qkvWidth = (nH + 2 * nKV) * hd
         precondition(conditions.count == batch, "one condition per batch row")
+        checkQueryOnly(inputs, cache: cache, visibility: visibility)
         scratch.reserve(rows: rows, dim: dim, qkv: qkvWidth, ffn: 2 * hidden,
-                        logitsRows: batch * logitsFor.count, vocab: c.vocab_size, slots: cache.slots)
+                        logitsRows: batch * logitsFor.count, vocab: c.vocab_size, slots: cache.slots * ComputeThreads.count)
         let s = scratch
 
         // x[b·n + i] = embedding of input i in batch row b
@@ -57,8 +58,8 @@ public final class GPT {
                     }
                 }
             }
-            if l == 0 { for input in inputs { cache.markWritten(input.position) } }
-            attention(inputs, layer: l, cache: cache, visibility: visibility)
+            if l == 0 { for input in inputs where input.writesCache { cache.markWritten(input.position) } }
+            attend(inputs, qkv: s.qkv, layer: l, cache: cache, visibility: visibility, out: s.att, scores: s.scores)
             lw.wo.apply(s.att, m: rows, to: s.x, accumulate: true)
 
             // feed-forward block: x += w2 · (silu(w1 · norm(x)) · w3 · norm(x))
@@ -82,42 +83,6 @@ public final class GPT {
         }
         return UnsafeBufferPointer(start: s.logits, count: m * c.vocab_size)
     }
-
-    /// att[row] = softmax(q·Kᵀ/√d over visible slots) · V, per batch row, input and head.
-    private func attention(_ inputs: [ModelInput], layer l: Int, cache: KVCache, visibility: Visibility) {
-        let c = config, n = inputs.count, hd = c.headDim, nH = c.n_head, nKV = c.kvHeads
-        let qkvWidth = (nH + 2 * nKV) * hd, group = nH / nKV
-        let scale = 1 / Float(hd).squareRoot()
-        let s = scratch
-        let keys = cache.keys[l], values = cache.values[l]
-        for b in 0..<cache.batch {
-            for (i, input) in inputs.enumerated() {
-                let row = b * n + i
-                let visible = 0...input.position
-                for h in 0..<nH {
-                    let q = s.qkv + row * qkvWidth + h * hd
-                    let base = cache.offset(batch: b, head: h / group, slot: 0)
-                    var maxScore = -Float.infinity
-                    for slot in visible {
-                        if case .writtenCausal = visibility, !cache.written[slot] { s.scores[slot] = -.infinity; continue }
-                        let score = dot(q, keys + base + slot * hd, hd) * scale
-                        s.scores[slot] = score
-                        maxScore = max(maxScore, score)
-                    }
-                    let out = s.att + row * c.dim + h * hd
-                    out.update(repeating: 0, count: hd)
-                    var sum: Float = 0
-                    for slot in visible where s.scores[slot] > -.infinity {
-                        let p = expf(s.scores[slot] - maxScore)
-                        sum += p
-                        axpy(p, values + base + slot * hd, out, hd)
-                    }
-                    let inv = 1 / sum
-                    for d in 0..<hd { out[d] *= inv }
-                }
-            }
-        }
-    }
 }
 
 /// Work buffers of a GPT, grown when a pass needs more rows and otherwise reused (no allocation per pass).
@@ -137,4 +102,15 @@ private final class Scratch {
     }
 
     deinit { [x, h, qkv, att, ffn, logits, scores].forEach { $0.deallocate() } }
+}
+
+extension GPT {
+    /// A query-only input keeps its key/value in its slot for its own query but leaves the slot unwritten
+    /// (attention lets a query see its own slot), so it needs `.writtenCausal` and a slot no token owns yet.
+    private func checkQueryOnly(_ inputs: [ModelInput], cache: KVCache, visibility: Visibility) {
+        for input in inputs where !input.writesCache {
+            precondition(visibility == .writtenCausal, "query-only inputs need .writtenCausal visibility")
+            precondition(!cache.written[input.position], "query-only input at written slot \(input.position)")
+        }
+    }
 }

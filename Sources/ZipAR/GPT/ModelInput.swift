@@ -10,10 +10,17 @@ public struct ModelInput: Equatable, Sendable {
     }
     public var source: Source
     public var position: Int
+    /// Whether the input's key and value become visible in its position's slot, to itself and every later
+    /// query (the default). A query-only input (false) attends to the slots before its position by the
+    /// visibility rule and to its own key and value, and no other query ever sees it: a stand-in queried at
+    /// the slot of a token that does not exist yet. Its key/value sit in the slot, which stays unwritten
+    /// until a real token is fed there; so it needs `.writtenCausal` and a slot not written yet.
+    public var writesCache: Bool
 
-    public init(_ source: Source, position: Int) {
+    public init(_ source: Source, position: Int, writesCache: Bool = true) {
         self.source = source
         self.position = position
+        self.writesCache = writesCache
     }
 }
 

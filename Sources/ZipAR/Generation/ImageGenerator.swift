@@ -25,11 +25,29 @@ public struct GenerationStats: Codable, Sendable {
     public var schedule: String
     /// Model calls, prefill included.
     public var forward_passes: Int
-    /// Tokens sampled by each pass.
+    /// Tokens (grid cells) settled by each pass; drafts not yet accepted do not count.
     public var tokens_per_pass: [Int]
     /// Inputs fed by each pass (sampled tokens plus discarded ones).
     public var inputs_per_pass: [Int]
     public var seconds: Double
+    /// The pass (0: the prefill) that settled each cell, raster order.
+    public var cell_pass: [Int] = []
+    /// Draft tokens proposed (zipar-adaptive: first drafts and the resampled drafts after rejections).
+    public var drafts = 0
+    /// Verifications that accepted their draft.
+    public var accepted = 0
+    /// Verifications that rejected their draft.
+    public var rejected = 0
+    /// Mean negative log-likelihood per token of the image under the raster model (teacher forcing), when
+    /// scored (`ImageGenerator.teacherForcedNLL`).
+    public var teacher_nll: Double?
+
+    /// histogram[k]: passes that settled k tokens.
+    public var tokensPerPassHistogram: [Int] {
+        var histogram = [Int](repeating: 0, count: (tokens_per_pass.max() ?? 0) + 1)
+        for k in tokens_per_pass { histogram[k] += 1 }
+        return histogram
+    }
 }
 
 /// The generated token grid and how it was made.
@@ -67,6 +85,8 @@ public final class ImageGenerator {
     public let model: GPT
     private var caches: [Int: KVCache] = [:]
     private var combined: [Float]
+    /// Test hook: every draft verification rejects.
+    var rejectAllDrafts = false
 
     public init(model: GPT) {
         self.model = model
@@ -100,17 +120,20 @@ public final class ImageGenerator {
 
         let start = Date()
         var grid = TokenGrid(height: c.gridSize, width: c.gridSize)
-        var sampler = Sampler(options.sampling)
-        var rng = RandomSource(seed: options.seed)
-        var stats = GenerationStats(schedule: schedule.name, forward_passes: 0, tokens_per_pass: [], inputs_per_pass: [], seconds: 0)
+        var sampling = PredictionSampler(sampling: options.sampling, seed: options.seed, rejectAllDrafts: rejectAllDrafts)
+        var stats = GenerationStats(schedule: schedule.name, forward_passes: 0, tokens_per_pass: [], inputs_per_pass: [], seconds: 0,
+                                    cell_pass: [Int](repeating: -1, count: grid.cells.count))
         var done = 0
         let vocab = c.vocab_size
         while let pass = schedule.nextPass(grid) {
             let logits = model.forward(pass.inputs, conditions: conditions, cache: cache, visibility: pass.visibility,
                                        logitsFor: pass.predictions.map(\.input))
             let m = pass.predictions.count
+            var settled = 0
+            var accepted: Set<Int> = []
             for (j, prediction) in pass.predictions.enumerated() {
-                let token: Int = combined.withUnsafeMutableBufferPointer { out in
+                if let draft = prediction.ifAccepted, !accepted.contains(draft) { continue }
+                combined.withUnsafeMutableBufferPointer { out in
                     let cond = logits.baseAddress! + j * vocab
                     if guidanceBatch && pass.guidance {
                         let uncond = cond + m * vocab
@@ -119,19 +142,26 @@ public final class ImageGenerator {
                     } else {
                         out.baseAddress!.update(from: cond, count: vocab)
                     }
-                    return sampler.sample(out, rng: &rng)
+                    let wasEmpty = grid[prediction.cell] == nil
+                    if sampling.apply(prediction, logits: out, to: &grid) { accepted.insert(prediction.cell) }
+                    if wasEmpty && grid[prediction.cell] != nil {
+                        stats.cell_pass[prediction.cell] = stats.forward_passes
+                        settled += 1
+                    }
                 }
-                grid[prediction.cell] = token
             }
             schedule.passDidFinish(pass, grid: grid)
-            done += m
+            done += settled
             stats.forward_passes += 1
-            stats.tokens_per_pass.append(m)
+            stats.tokens_per_pass.append(settled)
             stats.inputs_per_pass.append(pass.inputs.count)
             if let progress, !progress(GenerationProgress(pass: stats.forward_passes, tokensDone: done, tokensTotal: grid.cells.count)) {
                 throw GenerationError.cancelled
             }
         }
+        stats.drafts = sampling.drafts
+        stats.accepted = sampling.accepted
+        stats.rejected = sampling.rejected
         stats.seconds = Date().timeIntervalSince(start)
         return GenerationResult(height: grid.height, width: grid.width, tokens: grid.cells.map { $0 ?? 0 }, stats: stats)
     }

@@ -98,17 +98,29 @@ func bfloat16Bits(_ f: Float) -> UInt16 {
     return UInt16((u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16)
 }
 
-/// Splits 0..<n into one contiguous range per core and runs them at once.
+/// Splits 0..<n into one contiguous range per pool thread and runs them at once.
 func parallelRanges(_ n: Int, _ body: (Int, Int) -> Void) {
     let threads = min(ComputeThreads.count, n)
     if threads <= 1 { body(0, n); return }
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
+    parallelFor(threads) { t in
         let n0 = n * t / threads, n1 = n * (t + 1) / threads
         if n0 < n1 { body(n0, n1) }
     }
 }
 
+/// Runs body(i) for i in 0..<count on the kernels' persistent thread pool (every core, the caller included).
+func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        var task = body
+        withUnsafeMutablePointer(to: &task) { context in
+            zipar_parallel_for(Int64(count), { context, i in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+            }, context)
+        }
+    }
+}
+
 /// How many threads kernels use: every core.
 public enum ComputeThreads {
-    public static let count = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    public static let count = Int(zipar_pool_threads())
 }

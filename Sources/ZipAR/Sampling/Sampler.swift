@@ -31,14 +31,7 @@ public struct Sampler {
     public mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>, rng: inout RandomSource) -> Int {
         if options.isGreedy { return argmax(UnsafeBufferPointer(logits)) }
         probabilities(logits)
-        var u = Float(rng.nextUniform())
-        var last = 0
-        for i in 0..<logits.count where logits[i] > 0 {
-            u -= logits[i]
-            last = i
-            if u < 0 { return i }
-        }
-        return last  // rounding left a sliver of mass: the last token with probability > 0
+        return draw(UnsafeBufferPointer(logits), rng: &rng)
     }
 
     /// Turns logits into the sampling distribution in place: temperature, top-k, top-p, softmax.
@@ -101,6 +94,18 @@ public func argmax(_ x: UnsafeBufferPointer<Float>) -> Int {
     var bestValue = -Float.infinity
     for i in 0..<x.count where x[i] > bestValue { best = i; bestValue = x[i] }
     return best
+}
+
+/// Draws an index from a distribution `p` (non-negative, summing to 1) with one uniform number.
+public func draw(_ p: UnsafeBufferPointer<Float>, rng: inout RandomSource) -> Int {
+    var u = Float(rng.nextUniform())
+    var last = 0
+    for i in 0..<p.count where p[i] > 0 {
+        u -= p[i]
+        last = i
+        if u < 0 { return i }
+    }
+    return last  // rounding left a sliver of mass: the last index with probability > 0
 }
 
 /// In-place softmax (−inf entries become 0).

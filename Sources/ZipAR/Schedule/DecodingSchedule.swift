@@ -2,6 +2,9 @@
 public struct TokenGrid: Sendable {
     public let height: Int, width: Int
     public private(set) var cells: [Int?]
+    /// Draft tokens (cell → token) of `.draft` predictions not yet accepted: fed to the model but not part
+    /// of the image until a `.verify` prediction settles the cell.
+    public var drafts: [Int: Int] = [:]
 
     public init(height: Int, width: Int) {
         self.height = height
@@ -17,16 +20,48 @@ public struct TokenGrid: Sendable {
 
     /// True when every cell holds a token.
     public var isComplete: Bool { !cells.contains(where: { $0 == nil }) }
+
+    /// Cells that hold a token.
+    public var filledCount: Int { cells.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
+    /// Tokens of `row` generated so far (rows fill left to right, so these are its first columns).
+    public func count(row: Int) -> Int {
+        let start = row * width
+        return (0..<width).first { cells[start + $0] == nil } ?? width
+    }
 }
 
 /// One model pass as a schedule plans it: the inputs to feed, which outputs to sample into which cells,
 /// whether CFG applies, and what the attention may see.
 public struct DecodingPass: Sendable {
     /// A sampled output: the logits of `inputs[input]` give the token of grid cell `cell` (raster index).
+    /// Predictions are applied in order, so a prediction may depend on an earlier one of the same pass.
     public struct Prediction: Equatable, Sendable {
+        /// What the sampled token is for.
+        public enum Kind: Equatable, Sendable {
+            /// The cell's token.
+            case sample
+            /// A draft for the cell (`TokenGrid.drafts`); its distribution is kept for the verification.
+            case draft
+            /// Verifies the cell's draft against this prediction (the larger context), as speculative
+            /// sampling does: accepted, the draft becomes the cell's token; rejected, a token drawn from the
+            /// residual distribution replaces the draft (this prediction's distribution becomes the draft's)
+            /// or, when `last` (no larger context will come), becomes the cell's token.
+            case verify(last: Bool)
+        }
         public var input: Int
         public var cell: Int
-        public init(input: Int, cell: Int) { self.input = input; self.cell = cell }
+        public var kind: Kind
+        /// Sampled only if an earlier verification of this pass accepted the draft of this cell (a prediction
+        /// conditioned on that draft, fed in the same pass); skipped otherwise.
+        public var ifAccepted: Int?
+
+        public init(input: Int, cell: Int, kind: Kind = .sample, ifAccepted: Int? = nil) {
+            self.input = input
+            self.cell = cell
+            self.kind = kind
+            self.ifAccepted = ifAccepted
+        }
     }
     public var inputs: [ModelInput]
     public var predictions: [Prediction]
@@ -39,6 +74,12 @@ public struct DecodingPass: Sendable {
         self.predictions = predictions
         self.guidance = guidance
         self.visibility = visibility
+    }
+
+    /// LlamaGen's cfg-interval rule for a pass that starts with `tokensDone` cells filled: decode_n_tokens
+    /// turns CFG off once the step index (tokens done − 1) exceeds cfg_interval (when cfg_interval ≥ 0).
+    public static func guidance(tokensDone: Int, cfgInterval: Int) -> Bool {
+        cfgInterval < 0 || tokensDone - 1 <= cfgInterval
     }
 }
 
@@ -73,11 +114,10 @@ public struct SequenceLayout: Sendable {
                      predictions: [.init(input: conditionTokens - 1, cell: 0)], guidance: true, visibility: .staticCausal)
     }
 
-    /// A raster step: feed cell k−1 at its position, predict cell k. LlamaGen's decode_n_tokens turns CFG
-    /// off once the step index (k − 1) exceeds cfg_interval (when cfg_interval ≥ 0).
+    /// A raster step: feed cell k−1 at its position, predict cell k.
     public func rasterStep(cell k: Int, grid: TokenGrid, cfgInterval: Int) -> DecodingPass {
         DecodingPass(inputs: [ModelInput(.token(grid[k - 1]!), position: conditionTokens + k - 1)],
                      predictions: [.init(input: 0, cell: k)],
-                     guidance: cfgInterval < 0 || k - 1 <= cfgInterval, visibility: .staticCausal)
+                     guidance: DecodingPass.guidance(tokensDone: k, cfgInterval: cfgInterval), visibility: .staticCausal)
     }
 }

@@ -1,0 +1,92 @@
+// A small persistent thread pool for the kernels' parallel loops. A decoding pass runs ~60 short
+// parallel loops (every matrix product and attention of every layer); waking sleeping threads for each
+// costs more than the work on a 2-core machine, so workers spin for a while after a job before sleeping.
+#include "ckernels.h"
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+#define MAX_THREADS 64
+#define SPIN_ROUNDS 4000  /* ~ 50 microseconds of pause before sleeping (or yielding, for the caller) */
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int threads = 1;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+
+static zipar_task job_task;
+static void *job_context;
+static int64_t job_count;
+static atomic_long generation;   /* bumped for each job */
+static atomic_long next_index;   /* next index to claim; its release store publishes the job */
+static atomic_long finished;     /* indices done in this job */
+
+static void run_indices(void) {
+    for (;;) {
+        int64_t i = atomic_fetch_add_explicit(&next_index, 1, memory_order_acq_rel);
+        if (i >= job_count) return;
+        job_task(job_context, i);
+        atomic_fetch_add_explicit(&finished, 1, memory_order_release);
+    }
+}
+
+static void *worker(void *arg) {
+    (void)arg;
+    long seen = 0;
+    for (;;) {
+        int spins = 0;
+        while (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
+            if (++spins < SPIN_ROUNDS) { CPU_RELAX(); continue; }
+            pthread_mutex_lock(&lock);
+            while (atomic_load_explicit(&generation, memory_order_acquire) == seen) pthread_cond_wait(&wake, &lock);
+            pthread_mutex_unlock(&lock);
+        }
+        seen = atomic_load_explicit(&generation, memory_order_acquire);
+        run_indices();
+    }
+    return 0;
+}
+
+static void start(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : (int)n);
+    for (int t = 1; t < threads; t++) {
+        pthread_t id;
+        if (pthread_create(&id, 0, worker, 0) != 0) { threads = t; break; }
+        pthread_detach(id);
+    }
+}
+
+int zipar_pool_threads(void) {
+    pthread_once(&once, start);
+    return threads;
+}
+
+void zipar_parallel_for(int64_t count, zipar_task task, void *context) {
+    pthread_once(&once, start);
+    if (count <= 0) return;
+    if (threads == 1 || count == 1) {
+        for (int64_t i = 0; i < count; i++) task(context, i);
+        return;
+    }
+    job_task = task;
+    job_context = context;
+    job_count = count;
+    atomic_store_explicit(&finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&next_index, 0, memory_order_release);  /* publishes the job fields above */
+    pthread_mutex_lock(&lock);
+    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    pthread_cond_broadcast(&wake);
+    pthread_mutex_unlock(&lock);
+    run_indices();
+    for (int spins = 0; atomic_load_explicit(&finished, memory_order_acquire) < count; spins++) {
+        if (spins < SPIN_ROUNDS) CPU_RELAX(); else sched_yield();  /* a worker may be descheduled */
+    }
+}

@@ -152,7 +152,7 @@ struct Generate: ParsableCommand {
             }
             let s = minWindow ?? max(2, width / 2)
             guard range.contains(s) else {
-                throw UsageError("--min-window \(s) is outside \(range.lowerBound)…\(range.upperBound) for zipar-adaptive on a \(width)-wide grid (a row's first two tokens settle together, so fewer than 2 cannot be used; \(width) would never draft)")
+                throw UsageError("--min-window \(s) is outside \(range.lowerBound)…\(range.upperBound) for zipar-adaptive on a \(width)-wide grid (a row's first two tokens settle in one pass, so no draft can come earlier than at 2)")
             }
             return ZipARAdaptiveSchedule(layout: layout, minWindow: s, rowStart: start, cfgInterval: cfgInterval)
         case "zipar-reference":

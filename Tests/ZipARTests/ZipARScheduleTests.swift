@@ -27,7 +27,6 @@ final class ZipARScheduleTests: XCTestCase {
                     var s = ZipARSchedule(layout: layout, window: w, rowStart: start)
                     let passes = drive(&s, height: h, width: width)
                     XCTAssertEqual(passes.count, width + (h - 1) * w, "\(h)×\(width) w=\(w)")
-                    XCTAssertEqual(passes.count, ZipARSchedule.passes(height: h, width: width, window: w))
                     let settled = cellPasses(passes, cells: h * width)
                     for r in 0..<h { for c in 0..<width { XCTAssertEqual(settled[r * width + c], r * w + c) } }
                     for input in passes.flatMap(\.inputs) where !input.writesCache {
@@ -67,16 +66,18 @@ final class ZipARScheduleTests: XCTestCase {
         XCTAssertNil(ZipARAdaptiveSchedule.validMinWindows(width: 2))
     }
 
-    /// zipar with window W gives raster's tokens on every conformance model, greedy and sampled.
+    /// zipar with window W gives raster's tokens on every conformance model: greedy, sampled, and with
+    /// guidance stopping part-way (cfg-interval).
     func testZipARFullWindowEqualsRaster() throws {
         for c in try ConformanceCase.all() {
             let generator = ImageGenerator(model: try c.gpt())
             let side = generator.layout.width
-            for options in [greedy(c.info.class_label, cfg: 4), GenerationOptions(classLabel: 2, cfgScale: 2, seed: 5)] {
-                var raster = RasterSchedule(layout: generator.layout)
+            for options in [greedy(c.info.class_label, cfg: 4), GenerationOptions(classLabel: 2, cfgScale: 2, seed: 5),
+                            GenerationOptions(classLabel: 4, cfgScale: 3, cfgInterval: 20, seed: 6)] {
+                var raster = RasterSchedule(layout: generator.layout, cfgInterval: options.cfgInterval)
                 let want = try generator.generate(schedule: &raster, options: options)
                 for start in RowStart.allCases {
-                    var zipar = ZipARSchedule(layout: generator.layout, window: side, rowStart: start)
+                    var zipar = ZipARSchedule(layout: generator.layout, window: side, rowStart: start, cfgInterval: options.cfgInterval)
                     let got = try generator.generate(schedule: &zipar, options: options)
                     XCTAssertEqual(got.tokens, want.tokens, "\(c.name) \(start)")
                     XCTAssertEqual(got.stats.forward_passes, side * side)
@@ -120,6 +121,9 @@ final class ZipARScheduleTests: XCTestCase {
                 XCTAssertFalse(stats.cell_pass.contains(-1))
                 XCTAssertGreaterThanOrEqual(stats.drafts, 7)  // rows 1…7 each draft at least once
                 XCTAssertEqual(stats.accepted + stats.rejected, stats.drafts)  // each draft is verified once
+                let histogram = stats.tokensPerPassHistogram
+                XCTAssertEqual(histogram.reduce(0, +), stats.forward_passes)
+                XCTAssertEqual(histogram.enumerated().map { $0 * $1 }.reduce(0, +), 64)
             }
         }
     }

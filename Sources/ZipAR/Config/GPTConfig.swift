@@ -63,7 +63,8 @@ public struct GPTConfig: Codable, Equatable, Sendable {
         guard dim > 0, n_layer > 0, n_head > 0, dim % n_head == 0 else { throw bad("dim \(dim) must be a positive multiple of n_head \(n_head)") }
         guard kvHeads > 0, n_head % kvHeads == 0 else { throw bad("n_head \(n_head) must be a multiple of n_kv_head \(kvHeads)") }
         guard headDim % 4 == 0 else { throw bad("head_dim \(headDim) (dim / n_head) must be a multiple of 4 for 2D RoPE") }
-        guard multiple_of > 0, vocab_size > 0, num_classes > 0, cls_token_num > 0 else { throw bad("multiple_of, vocab_size, num_classes and cls_token_num must be positive") }
+        guard multiple_of > 0, vocab_size > 0, num_classes > 0 else { throw bad("multiple_of, vocab_size and num_classes must be positive") }
+        guard cls_token_num == 1 else { throw bad("cls_token_num \(cls_token_num) is not supported for c2i (LlamaGen's class-conditional models use 1)") }
         guard block_size > 0, gridSize * gridSize == block_size else { throw bad("block_size \(block_size) is not a square number") }
         guard rope_base > 0, norm_eps >= 0 else { throw bad("rope_base must be positive and norm_eps non-negative") }
     }

@@ -24,9 +24,6 @@ public struct ZipARSchedule: DecodingSchedule {
         self.cfgInterval = cfgInterval
     }
 
-    /// Forward passes for an H×W grid, prefill included.
-    public static func passes(height: Int, width: Int, window: Int) -> Int { width + (height - 1) * window }
-
     public mutating func nextPass(_ grid: TokenGrid) -> DecodingPass? {
         if grid.isComplete { return nil }
         if grid[0] == nil { return layout.prefill() }

@@ -1,0 +1,115 @@
+import Foundation
+import XCTest
+@testable import ZipAR
+
+/// The `zipar` command line on bad input: one clear line on stderr, a non-zero exit, no output file.
+final class CLITests: XCTestCase {
+    var work: URL!
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("zipar-cli-\(UUID())")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
+
+    /// The built executable (beside the test bundle in the build folder).
+    var executable: URL {
+        var dir = Bundle(for: CLITests.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("zipar").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("zipar")
+    }
+
+    func run(_ args: [String]) throws -> (status: Int32, stderr: String) {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    var tiny: URL { ConformanceCase.root.appendingPathComponent("c2i-tiny-8x8") }
+
+    /// A copy of the tiny case's gpt folder with its weights replaced by `weights` (or rewritten by `edit`).
+    func gptFolder(_ name: String, weights: Data? = nil, config: String? = nil) throws -> String {
+        let dir = work.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let src = tiny.appendingPathComponent("gpt")
+        try (config.map { Data($0.utf8) } ?? Data(contentsOf: src.appendingPathComponent("config.json")))
+            .write(to: dir.appendingPathComponent("config.json"))
+        try (weights ?? Data(contentsOf: src.appendingPathComponent("model.safetensors")))
+            .write(to: dir.appendingPathComponent("model.safetensors"))
+        return dir.path
+    }
+
+    func expectFailure(_ args: [String], mentions: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let out = work.appendingPathComponent("out.png")
+        let (status, stderr) = try run(args + ["--output", out.path] + (args.first == "generate" ? ["--quiet"] : []))
+        XCTAssertNotEqual(status, 0, file: file, line: line)
+        XCTAssertTrue(stderr.contains(mentions), "stderr: \(stderr)", file: file, line: line)
+        XCTAssertEqual(stderr.split(separator: "\n").count, 1, "one line expected: \(stderr)", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "no output on failure", file: file, line: line)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.hasPrefix(".") || $0.contains("tmp") }
+        XCTAssertEqual(leftovers, [], "no temporary files left", file: file, line: line)
+    }
+
+    func testGeneratesWithTheDefaultModel() throws {
+        let out = work.appendingPathComponent("ok.png"), stats = work.appendingPathComponent("stats.json")
+        let (status, stderr) = try run(["generate", "--schedule", "zipar-reference", "--window", "3", "--quiet",
+                                        "--output", out.path, "--stats-out", stats.path])
+        XCTAssertEqual(status, 0, stderr)
+        XCTAssertEqual(try readPNG(out.path).width, 32)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any]
+        XCTAssertEqual(json?["forward_passes"] as? Int, 2 * 8 + 6 * 3)
+    }
+
+    func testBadInputs() throws {
+        let vq = tiny.appendingPathComponent("vq").path
+        let weights = try Data(contentsOf: tiny.appendingPathComponent("gpt/model.safetensors"))
+        try expectFailure(["generate", "--gpt", work.appendingPathComponent("nothing").path, "--vq", vq], mentions: "config.json")
+        try expectFailure(["generate", "--gpt", try gptFolder("truncated", weights: weights.prefix(weights.count / 2)), "--vq", vq],
+                          mentions: "truncated")
+        try expectFailure(["generate", "--gpt", try gptFolder("empty", weights: Data()), "--vq", vq], mentions: "model.safetensors")
+        let wide = #"{"dim": 256, "n_layer": 2, "n_head": 2, "vocab_size": 1024, "block_size": 64, "num_classes": 10}"#
+        try expectFailure(["generate", "--gpt", try gptFolder("wide", config: wide), "--vq", vq], mentions: "has shape")
+        let deep = #"{"dim": 128, "n_layer": 3, "n_head": 2, "vocab_size": 1024, "block_size": 64, "num_classes": 10}"#
+        try expectFailure(["generate", "--gpt", try gptFolder("deep", config: deep), "--vq", vq], mentions: "missing weight 'layers.2.")
+        try expectFailure(["generate", "--class-label", "10"], mentions: "--class-label")
+        try expectFailure(["generate", "--schedule", "zipar-reference", "--window", "8"], mentions: "--window")
+        try expectFailure(["generate", "--schedule", "zipar-reference", "--window", "1"], mentions: "--window")
+        try expectFailure(["generate", "--schedule", "diagonal"], mentions: "--schedule")
+        try expectFailure(["generate", "--top-p", "0"], mentions: "--top-p")
+        let (status, stderr) = try run(["generate", "--quiet", "--output", "/nonexistent-folder/x.png"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(stderr.contains("/nonexistent-folder"), stderr)
+    }
+
+    func testDecodeRejectsBadTokenFiles() throws {
+        let vq = tiny.appendingPathComponent("vq").path
+        let tokens = work.appendingPathComponent("t.json")
+        try Data(#"{"height": 8, "width": 8, "tokens": [1, 2, 3]}"#.utf8).write(to: tokens)
+        try expectFailure(["decode", "--vq", vq, "--tokens", tokens.path], mentions: "t.json")
+        try Data(#"{"height": 1, "width": 2, "tokens": [1, 5000]}"#.utf8).write(to: tokens)
+        try expectFailure(["decode", "--vq", vq, "--tokens", tokens.path], mentions: "5000")
+    }
+
+    func testInspectListsTensors() throws {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = ["inspect", ConformanceCase.root.appendingPathComponent("c2i-pt-10x10/gpt/model.pt").path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertTrue(text.contains("tok_embeddings.weight\tF32\t[1024, 128]"), text)
+    }
+}

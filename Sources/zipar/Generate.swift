@@ -36,7 +36,10 @@ struct Generate: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: ArgumentHelp("""
-        Decoding schedule: raster (one token per pass, H·W passes); zipar (every row lags the row above by         --window, W + (H−1)·window passes); zipar-adaptive (a row starts once a draft of its first token, made         with --min-window tokens above, passes a speculative-sampling check); zipar-reference (the released         ZipAR code's schedule, 2W + (H−2)·window passes).
+        Decoding schedule: raster (one token per pass, H·W passes); zipar (every row lags the row above by \
+        --window, W + (H−1)·window passes); zipar-adaptive (a row starts once a draft of its first token, made \
+        with --min-window tokens above, passes a speculative-sampling check); zipar-reference (the released \
+        ZipAR code's schedule, 2W + (H−2)·window passes).
         """, valueName: "name"))
     var schedule: String = "raster"
 
@@ -47,7 +50,10 @@ struct Generate: ParsableCommand {
     var minWindow: Int?
 
     @Option(name: .customLong("row-start"), help: ArgumentHelp("""
-        zipar and zipar-adaptive: how a row's first token is predicted before the row above is complete:         neighbour (a query-only stand-in at the slot of the row above's last token, holding the newest token         of the row above), placeholder (the same stand-in holding the released code's copy of the newest token         two rows up), shared (no stand-in: the output that predicts the row above's next token).
+        zipar and zipar-adaptive: how a row's first token is predicted before the row above is complete: \
+        neighbour (the default: a query-only stand-in at the slot of the row above's last token, holding the \
+        newest token of the row above), placeholder (the same stand-in holding the released code's copy of the \
+        newest token two rows up), shared (no stand-in: the output that predicts the row above's next token).
         """, valueName: "choice"))
     var rowStart: String?
 

@@ -29,6 +29,7 @@ public enum Visibility: Sendable {
     /// Every slot at or before the query's position, generated or not: not-yet-written slots hold zero keys
     /// and values (score 0). This is LlamaGen's static-cache causal mask, as the released ZipAR code runs it.
     case staticCausal
-    /// Only slots written so far (in this pass or before) at or before the query's position.
+    /// Only slots written so far (in this pass or before) at or before the query's position, and the
+    /// query's own slot (where a query-only input's key and value sit).
     case writtenCausal
 }

@@ -83,3 +83,23 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(calls, 5)
     }
 }
+
+final class GenerationEventTests: XCTestCase {
+    /// The event stream reports every pass, then the same result as a direct call.
+    func testEventStreamMatchesDirectGeneration() async throws {
+        let c = try ConformanceCase("c2i-tiny-8x8")
+        let generator = ImageGenerator(model: try c.gpt())
+        var direct = ZipARReferenceSchedule(layout: generator.layout, window: 2)
+        let want = try generator.generate(schedule: &direct, options: greedy(3, cfg: 4))
+        var passes = 0
+        var result: GenerationResult?
+        for try await event in generator.events(schedule: ZipARReferenceSchedule(layout: generator.layout, window: 2), options: greedy(3, cfg: 4)) {
+            switch event {
+            case .progress: passes += 1
+            case .finished(let r): result = r
+            }
+        }
+        XCTAssertEqual(passes, 28)
+        XCTAssertEqual(result?.tokens, want.tokens)
+    }
+}

@@ -85,7 +85,7 @@ public struct DecodingPass: Sendable {
 
 /// Decides which tokens each pass decodes. All scheduling state lives here, never in the model; the
 /// generation loop asks for a pass, runs it, writes the sampled tokens into the grid and reports back.
-public protocol DecodingSchedule {
+public protocol DecodingSchedule: Sendable {
     /// The command-line name ("raster", "zipar-reference", …).
     var name: String { get }
     /// The next pass, or nil when the grid is complete.

@@ -19,6 +19,7 @@
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int threads = 1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t callers = PTHREAD_MUTEX_INITIALIZER;  /* one job at a time: callers queue here */
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 
 static zipar_task job_task;
@@ -76,6 +77,7 @@ void zipar_parallel_for(int64_t count, zipar_task task, void *context) {
         for (int64_t i = 0; i < count; i++) task(context, i);
         return;
     }
+    pthread_mutex_lock(&callers);
     job_task = task;
     job_context = context;
     job_count = count;
@@ -89,4 +91,5 @@ void zipar_parallel_for(int64_t count, zipar_task task, void *context) {
     for (int spins = 0; atomic_load_explicit(&finished, memory_order_acquire) < count; spins++) {
         if (spins < SPIN_ROUNDS) CPU_RELAX(); else sched_yield();  /* a worker may be descheduled */
     }
+    pthread_mutex_unlock(&callers);
 }

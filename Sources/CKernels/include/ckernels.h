@@ -22,10 +22,32 @@ typedef void (*zipar_task)(void *context, int64_t index);
 
 /// Runs task(context, i) for every i in [0, count) on a persistent pool (one thread per core, the caller
 /// included) and returns when all are done. Workers spin briefly between calls, so the many small
-/// parallel loops of a decoding pass do not pay a thread wake-up each. Calls must not be nested.
+/// parallel loops of a decoding pass do not pay a thread wake-up each. Calls from several threads run one
+/// after another; a task must not itself call zipar_parallel_for.
 void zipar_parallel_for(int64_t count, zipar_task task, void *context);
 
 /// Threads the pool uses (the caller included): the online processors, at least 1.
 int zipar_pool_threads(void);
+
+/// Winograd F(4x4, 3x3) convolution, stride 1, zero padding 1 (winograd.c).
+/// Floats of the transformed filters of a [cout][cin][3][3] convolution.
+int64_t zipar_winograd_filter_floats(int64_t cout, int64_t cin);
+
+/// Writes the transformed filters of output channels [co0, co1) of w [cout][cin][3][3] into u (which holds
+/// zipar_winograd_filter_floats(cout, cin) floats, zero-initialised: the padding rows are not written).
+void zipar_winograd_filters(const float *w, int64_t cout, int64_t cin, int64_t co0, int64_t co1, float *u);
+
+/// Scratch floats one pool thread needs for a convolution with cin input channels and images `width` wide.
+int64_t zipar_winograd_scratch_floats(int64_t cin, int64_t width);
+
+/// y[cout][height][width] (+)= conv3x3(x') + bias over the pool's threads, with filters from
+/// zipar_winograd_filters. x is [cin][height][width], or when upsample != 0 [cin][height/2][width/2], read
+/// as its nearest-neighbour x2 upsampling (height and width even). x' = swish(x * scale[c] + shift[c]) per
+/// input channel c when scale and shift are given (a GroupNorm + swish folded into the read), else x.
+/// accumulate != 0 adds into y. scratch holds zipar_winograd_scratch_floats(cin, width) floats per pool
+/// thread.
+void zipar_winograd_conv3x3(const float *x, int64_t cin, int64_t height, int64_t width, int upsample,
+                            const float *scale, const float *shift, const float *filters, const float *bias,
+                            int64_t cout, float *y, int accumulate, float *scratch);
 
 #endif

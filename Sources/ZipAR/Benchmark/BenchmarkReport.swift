@@ -59,6 +59,8 @@ public struct ScheduleReport: Codable, Sendable {
     /// Seconds of each timed image, in run order.
     public var secondsAll: [Double]
     public var secondsMedian: Double
+    /// The fastest timed image.
+    public var secondsBest: Double
     /// (max − min) / median of the timed images.
     public var spread: Double
     /// secondsMedian / passes.

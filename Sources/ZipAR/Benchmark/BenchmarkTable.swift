@@ -27,10 +27,10 @@ extension BenchmarkReport {
                 + " → floor \(f(floorMsPerPass, 2)) ms/pass",
             "",
         ]
-        let header = ["schedule", "s/image", "spread", "passes", "ms/pass", "tokens/pass", "GB/s", "×floor", "×raster"]
+        let header = ["schedule", "s/image", "best", "spread", "passes", "ms/pass", "tokens/pass", "GB/s", "×floor", "×raster"]
         var rows = [header]
         for r in schedules {
-            rows.append([r.name, f(r.secondsMedian, 2), f(r.spread * 100, 1) + "%", "\(r.passes)", f(r.msPerPass, 2),
+            rows.append([r.name, f(r.secondsMedian, 2), f(r.secondsBest, 2), f(r.spread * 100, 1) + "%", "\(r.passes)", f(r.msPerPass, 2),
                          f(r.tokensPerPass, 2), f(r.achievedGigabytesPerSecond, 1), f(r.ratioToFloor, 2),
                          r.ratioToRaster.map { f($0, 2) } ?? "–"])
         }
@@ -42,7 +42,7 @@ extension BenchmarkReport {
             }.joined(separator: "  "))
         }
         lines.append("(median of \(s.repeats) timed images after \(s.warmup) warm-up round(s), schedules interleaved; "
-                     + "one image = one ImageGenerator.generate call; spread = (max − min) / median)")
+                     + "one image = one ImageGenerator.generate call; best = fastest image; spread = (max − min) / median)")
         lines.append("")
         if let v = vqDecode {
             lines.append("\(v.name) decode, \(v.gridSize)×\(v.gridSize) tokens → \(v.imageSize)×\(v.imageSize) px: "

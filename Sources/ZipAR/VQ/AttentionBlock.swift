@@ -6,9 +6,10 @@ enum AttentionBlock {
     static func forward(_ w: AttentionWeights, workspace ws: VQWorkspace, height: Int, width: Int) {
         let channels = w.channels
         let n = height * width
-        GroupNorm.apply(w.norm, input: ws.a.pointer, channels: channels, plane: n, output: ws.b.pointer, swish: false)
+        GroupNorm.apply(w.norm, input: ws.a.pointer, channels: channels, plane: n, output: ws.b.pointer, swish: false,
+                        scale: ws.normScale.pointer, shift: ws.normShift.pointer)
         // c = [q; k; v], each [C, N].
-        Conv2D.apply(w.qkv, input: ws.b.pointer, height: height, width: width, output: ws.c.pointer, columns: ws.columns)
+        Conv2D.apply(w.qkv, input: ws.b.pointer, height: height, width: width, output: ws.c.pointer, workspace: ws)
         let q = ws.c.pointer, k = q + channels * n, v = k + channels * n
         let scores = ws.scores.pointer
         // scores[i, j] = Σ_c q[c, i] · k[c, j] · C^−½
@@ -17,7 +18,7 @@ enum AttentionBlock {
         // b[c, i] = Σ_j v[c, j] · scores[i, j]
         sgemm(m: channels, n: n, k: n, a: v, b: scores, transB: true, c: ws.b.pointer)
         Conv2D.apply(w.projOut, input: ws.b.pointer, height: height, width: width, output: ws.a.pointer,
-                     accumulate: true, columns: ws.columns)
+                     accumulate: true, workspace: ws)
     }
 
     /// In-place softmax of one row.

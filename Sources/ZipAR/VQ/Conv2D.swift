@@ -1,15 +1,67 @@
-import Foundation
-
-/// Stride-1 convolutions over channel-first [C, H, W] activations: 1×1 as one sgemm, 3×3 (zero padding 1)
-/// as im2col over tiles of image rows followed by sgemm, plus nearest-neighbour ×2 upsampling.
+/// Stride-1 convolutions over channel-first [C, H, W] activations: 1×1 as one sgemm; 3×3 (zero padding 1)
+/// by Winograd F(4×4, 3×3) where the layer has transformed filters and the image is large enough, else
+/// (and always as the reference when the workspace disallows Winograd) as im2col over tiles of image rows
+/// followed by sgemm. A GroupNorm + swish before the convolution, or a nearest-neighbour ×2 upsampling,
+/// is folded into the Winograd input transform; the direct path writes its input out first.
 enum Conv2D {
     /// Floats in an im2col tile when a whole image's columns would be larger (16 MiB).
     static let columnBudget = 1 << 22
 
     /// output[cout, H·W] = conv(input[cin, H, W]) + bias, or output += that when `accumulate`.
-    /// `columns` must hold at least cin · 9 · width floats for a 3×3 kernel.
     static func apply(_ w: ConvWeights, input: UnsafePointer<Float>, height: Int, width: Int,
-                      output: UnsafeMutablePointer<Float>, accumulate: Bool = false, columns: FloatScratch) {
+                      output: UnsafeMutablePointer<Float>, accumulate: Bool = false, workspace ws: VQWorkspace) {
+        if let filters = winogradFilters(w, height: height, width: width, workspace: ws) {
+            Winograd.apply(filters: filters, bias: w.bias, cin: w.cin, cout: w.cout, input: input, height: height,
+                           width: width, output: output, accumulate: accumulate, scratch: ws.winograd)
+        } else {
+            direct(w, input: input, height: height, width: width, output: output, accumulate: accumulate, columns: ws.columns)
+        }
+    }
+
+    /// output[cout, H·W] (+)= conv(swish(norm(input))) + bias: the GroupNorm's statistics are taken here, and
+    /// its scale, shift and swish applied as the Winograd path reads `input`; the direct path writes them to
+    /// `spare` (cin · H · W floats; may be `input`, which is then overwritten) first.
+    static func applyNormalized(_ w: ConvWeights, norm: NormWeights, input: UnsafeMutablePointer<Float>, height: Int,
+                                width: Int, output: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+                                spare: UnsafeMutablePointer<Float>, workspace ws: VQWorkspace) {
+        let plane = height * width
+        let (scale, shift) = (ws.normScale.pointer, ws.normShift.pointer)
+        if let filters = winogradFilters(w, height: height, width: width, workspace: ws) {
+            GroupNorm.affine(norm, input: input, channels: w.cin, plane: plane, scale: scale, shift: shift)
+            Winograd.apply(filters: filters, bias: w.bias, cin: w.cin, cout: w.cout, input: input, height: height,
+                           width: width, normalize: (UnsafePointer(scale), UnsafePointer(shift)), output: output,
+                           accumulate: accumulate, scratch: ws.winograd)
+        } else {
+            GroupNorm.apply(norm, input: input, channels: w.cin, plane: plane, output: spare, swish: true,
+                            scale: scale, shift: shift)
+            direct(w, input: spare, height: height, width: width, output: output, accumulate: accumulate, columns: ws.columns)
+        }
+    }
+
+    /// output[cout, H·W] = conv(upsample(input)) + bias for input [cin, H/2, W/2] and its nearest ×2
+    /// upsampling: read in place by the Winograd path, else written to `spare` (cin · H · W floats) first.
+    static func applyUpsampled(_ w: ConvWeights, input: UnsafePointer<Float>, height: Int, width: Int,
+                               output: UnsafeMutablePointer<Float>, spare: UnsafeMutablePointer<Float>,
+                               workspace ws: VQWorkspace) {
+        if let filters = winogradFilters(w, height: height, width: width, workspace: ws) {
+            Winograd.apply(filters: filters, bias: w.bias, cin: w.cin, cout: w.cout, input: input, height: height,
+                           width: width, upsampled: true, output: output, accumulate: false, scratch: ws.winograd)
+        } else {
+            upsampleNearest2x(input, channels: w.cin, height: height / 2, width: width / 2, into: spare)
+            direct(w, input: spare, height: height, width: width, output: output, columns: ws.columns)
+        }
+    }
+
+    /// The transformed filters when the Winograd path applies to `w` on an image this size.
+    private static func winogradFilters(_ w: ConvWeights, height: Int, width: Int, workspace ws: VQWorkspace) -> [Float]? {
+        guard ws.allowsWinograd, height * width >= Winograd.minPixels else { return nil }
+        return w.winograd
+    }
+
+    /// The direct path: one sgemm for 1×1, im2col tiles + sgemm for 3×3. `columns` must hold at least
+    /// cin · 9 · width floats for a 3×3 kernel.
+    static func direct(_ w: ConvWeights, input: UnsafePointer<Float>, height: Int, width: Int,
+                       output: UnsafeMutablePointer<Float>, accumulate: Bool = false, columns: FloatScratch) {
         let plane = height * width
         for co in 0..<w.cout {
             let row = output + co * plane
@@ -44,11 +96,8 @@ enum Conv2D {
     /// zero outside the image. Channels are split over the cores.
     static func im2col3x3(_ input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                           rows: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
-        let chunks = min(channels, 8)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for ci in channels * chunk / chunks..<channels * (chunk + 1) / chunks {
-                im2col3x3(channel: ci, input, height: height, width: width, rows: rows, into: columns)
-            }
+        parallelFor(channels) { ci in
+            im2col3x3(channel: ci, input, height: height, width: width, rows: rows, into: columns)
         }
     }
 

@@ -6,6 +6,7 @@
 /// upsample + 3×3 conv for all but the last) → norm_out → swish → conv_out.
 public final class VQDecoder: Sendable {
     let weights: VQDecoderWeights
+    private let workspaces = VQWorkspaceCache()
 
     /// Largest token grid side accepted (the attention at the lowest resolution is quadratic in h · w).
     public static let maxGridSide = 64
@@ -33,6 +34,12 @@ public final class VQDecoder: Sendable {
     /// image (s = `downsample`). Throws `VQDecodeError` when the grid does not match the tokens or a
     /// token lies outside the codebook.
     public func decode(tokens: [Int], height: Int, width: Int) throws -> VQImage {
+        try decode(tokens: tokens, height: height, width: width, winograd: true)
+    }
+
+    /// `decode`, with the 3×3 convolutions all on the direct im2col path when `winograd` is false (the
+    /// reference the Winograd path is checked against).
+    func decode(tokens: [Int], height: Int, width: Int, winograd: Bool) throws -> VQImage {
         let layout = weights.layout
         guard (1...VQDecoder.maxGridSide).contains(height), (1...VQDecoder.maxGridSide).contains(width) else {
             throw VQDecodeError("token grid \(height)×\(width) is not supported (each side 1 to \(VQDecoder.maxGridSide))")
@@ -43,11 +50,12 @@ public final class VQDecoder: Sendable {
         if let bad = tokens.firstIndex(where: { !(0..<layout.codebookSize).contains($0) }) {
             throw VQDecodeError("token \(bad) is \(tokens[bad]), outside the codebook of size \(layout.codebookSize)")
         }
-        let ws = VQWorkspace(layout: layout, tokenHeight: height, tokenWidth: width)
+        let ws = workspaces.take(layout: layout, tokenHeight: height, tokenWidth: width, allowsWinograd: winograd)
+        defer { workspaces.give(ws) }
         lookUp(tokens, into: ws.b.pointer)
         var (h, w) = (height, width)
-        Conv2D.apply(weights.postQuantConv, input: ws.b.pointer, height: h, width: w, output: ws.c.pointer, columns: ws.columns)
-        Conv2D.apply(weights.convIn, input: ws.c.pointer, height: h, width: w, output: ws.a.pointer, columns: ws.columns)
+        Conv2D.apply(weights.postQuantConv, input: ws.b.pointer, height: h, width: w, output: ws.c.pointer, workspace: ws)
+        Conv2D.apply(weights.convIn, input: ws.c.pointer, height: h, width: w, output: ws.a.pointer, workspace: ws)
         ResnetBlock.forward(weights.midRes1, workspace: ws, height: h, width: w)
         AttentionBlock.forward(weights.midAttention, workspace: ws, height: h, width: w)
         ResnetBlock.forward(weights.midRes2, workspace: ws, height: h, width: w)
@@ -59,16 +67,15 @@ public final class VQDecoder: Sendable {
                 }
             }
             if let upsample = level.upsample {
-                Conv2D.upsampleNearest2x(ws.a.pointer, channels: upsample.cin, height: h, width: w, into: ws.b.pointer)
                 (h, w) = (2 * h, 2 * w)
-                Conv2D.apply(upsample, input: ws.b.pointer, height: h, width: w, output: ws.a.pointer, columns: ws.columns)
+                Conv2D.applyUpsampled(upsample, input: ws.a.pointer, height: h, width: w, output: ws.b.pointer,
+                                      spare: ws.c.pointer, workspace: ws)
+                swap(&ws.a, &ws.b)
             }
         }
-        let plane = h * w
-        GroupNorm.apply(weights.normOut, input: ws.a.pointer, channels: weights.convOut.cin, plane: plane,
-                        output: ws.b.pointer, swish: true)
-        Conv2D.apply(weights.convOut, input: ws.b.pointer, height: h, width: w, output: ws.c.pointer, columns: ws.columns)
-        let data = Array(UnsafeBufferPointer(start: ws.c.pointer, count: 3 * plane))
+        Conv2D.applyNormalized(weights.convOut, norm: weights.normOut, input: ws.a.pointer, height: h, width: w,
+                               output: ws.c.pointer, spare: ws.b.pointer, workspace: ws)
+        let data = Array(UnsafeBufferPointer(start: ws.c.pointer, count: 3 * h * w))
         return VQImage(channels: 3, height: h, width: w, data: data)
     }
 

@@ -4,20 +4,23 @@ import Foundation
 typealias WeightReader = (_ name: String, _ shape: [Int]) throws -> [Float]
 
 /// A convolution's weights: `weight` is [cout, cin · kernel · kernel] row-major (PyTorch's
-/// [cout, cin, kh, kw] flattened), `bias` is [cout].
+/// [cout, cin, kh, kw] flattened), `bias` is [cout]. 3×3 layers loaded `withWinograd` also keep their
+/// Winograd-transformed filters (4× the size of `weight`) in `winograd`.
 struct ConvWeights {
     let cout: Int
     let cin: Int
     let kernel: Int
     let weight: [Float]
     let bias: [Float]
+    let winograd: [Float]?
 
-    init(_ read: WeightReader, _ prefix: String, cin: Int, cout: Int, kernel: Int) throws {
+    init(_ read: WeightReader, _ prefix: String, cin: Int, cout: Int, kernel: Int, withWinograd: Bool = false) throws {
         self.cin = cin
         self.cout = cout
         self.kernel = kernel
         weight = try read(prefix + ".weight", [cout, cin, kernel, kernel])
         bias = try read(prefix + ".bias", [cout])
+        winograd = withWinograd && kernel == 3 ? Winograd.filters(weight, cout: cout, cin: cin) : nil
     }
 
     /// Several 1×1 convolutions over the same input stacked into one (outputs concatenated).
@@ -27,6 +30,7 @@ struct ConvWeights {
         cout = parts.reduce(0) { $0 + $1.cout }
         weight = parts.flatMap(\.weight)
         bias = parts.flatMap(\.bias)
+        winograd = nil
     }
 }
 
@@ -42,7 +46,7 @@ struct NormWeights {
 }
 
 /// LlamaGen's ResnetBlock: x + conv2(swish(norm2(conv1(swish(norm1(x)))))), with a 1×1 `nin_shortcut` on
-/// x when the width changes.
+/// x when the width changes; `withWinograd`: conv1 and conv2 keep Winograd filters.
 struct ResnetWeights {
     let cin: Int
     let cout: Int
@@ -52,13 +56,13 @@ struct ResnetWeights {
     let conv2: ConvWeights
     let shortcut: ConvWeights?
 
-    init(_ read: WeightReader, _ prefix: String, cin: Int, cout: Int) throws {
+    init(_ read: WeightReader, _ prefix: String, cin: Int, cout: Int, withWinograd: Bool = false) throws {
         self.cin = cin
         self.cout = cout
         norm1 = try NormWeights(read, prefix + ".norm1", channels: cin)
-        conv1 = try ConvWeights(read, prefix + ".conv1", cin: cin, cout: cout, kernel: 3)
+        conv1 = try ConvWeights(read, prefix + ".conv1", cin: cin, cout: cout, kernel: 3, withWinograd: withWinograd)
         norm2 = try NormWeights(read, prefix + ".norm2", channels: cout)
-        conv2 = try ConvWeights(read, prefix + ".conv2", cin: cout, cout: cout, kernel: 3)
+        conv2 = try ConvWeights(read, prefix + ".conv2", cin: cout, cout: cout, kernel: 3, withWinograd: withWinograd)
         shortcut = cin == cout ? nil : try ConvWeights(read, prefix + ".nin_shortcut", cin: cin, cout: cout, kernel: 1)
     }
 }
@@ -89,6 +93,11 @@ struct LevelWeights {
 }
 
 /// Every weight the VQ decoder uses, checked by name and shape against a layout.
+///
+/// The 3×3 convolutions that run at twice the token grid or more (every level after the first, the
+/// upsample convolutions and conv_out) keep Winograd filters too. Those at the token grid itself (conv_in,
+/// the middle blocks and the first level's res blocks: 16 × 16 for a 256-pixel image) do not: their few
+/// tiles do not pay for filters 4× the size of the widest layers' weights (36 MiB each at 512 × 512).
 struct VQDecoderWeights {
     let layout: VQDecoderLayout
     /// [codebookSize, embedDim], rows already L2-normalised when the layout says so.
@@ -120,17 +129,17 @@ struct VQDecoderWeights {
             var res: [ResnetWeights] = []
             var attention: [AttentionWeights] = []
             for i in 0..<layout.resBlocks {
-                res.append(try ResnetWeights(read, "\(prefix).res.\(i)", cin: width, cout: out))
+                res.append(try ResnetWeights(read, "\(prefix).res.\(i)", cin: width, cout: out, withWinograd: j > 0))
                 width = out
                 if j == 0 { attention.append(try AttentionWeights(read, "\(prefix).attn.\(i)", channels: out)) }
             }
             let upsample = j == layout.levelWidths.count - 1 ? nil
-                : try ConvWeights(read, "\(prefix).upsample.conv", cin: out, cout: out, kernel: 3)
+                : try ConvWeights(read, "\(prefix).upsample.conv", cin: out, cout: out, kernel: 3, withWinograd: true)
             levels.append(LevelWeights(res: res, attention: attention, upsample: upsample))
         }
         self.levels = levels
         normOut = try NormWeights(read, "decoder.norm_out", channels: width)
-        convOut = try ConvWeights(read, "decoder.conv_out", cin: width, cout: 3, kernel: 3)
+        convOut = try ConvWeights(read, "decoder.conv_out", cin: width, cout: 3, kernel: 3, withWinograd: true)
     }
 
     /// Each row divided by max(‖row‖₂, 1e-12), as torch.nn.functional.normalize.

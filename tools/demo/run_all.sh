@@ -15,7 +15,8 @@
 #               and one image per class from the Swift engine                 RUN/swift/
 # RUN is tools/work/full (default) or tools/work/smoke (--smoke: tiny sizes, a couple of minutes).
 # Everything runs under `nice -n $NICE` (default 19) with 2 torch threads. In the background:
-#   nohup tools/demo/run_all.sh > /dev/null 2>&1 &     then follow tools/work/full/logs/run_all.log
+#   setsid nohup tools/demo/run_all.sh > /dev/null 2>&1 &     then follow tools/work/full/logs/run_all.log
+# Stop it (the running stage saves a checkpoint first):  kill -TERM -- -$(cat tools/work/full/run_all.pid)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SMOKE=()
@@ -31,6 +32,7 @@ done
 [ ${#SMOKE[@]} -gt 0 ] && [ "$RUN" = full ] && RUN=smoke
 WORKDIR="tools/work/$RUN"
 mkdir -p "$WORKDIR/logs"
+echo $$ > "$WORKDIR/run_all.pid"   # the process group id too when started with setsid
 LOG="$WORKDIR/logs/run_all.log"
 exec > >(tee -a "$LOG") 2>&1
 NICE="${NICE:-19}"

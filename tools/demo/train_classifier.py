@@ -21,7 +21,7 @@ from common import (CLASSES, Log, StopFlag, atomic_torch_save, batch_indices, co
 from models import ClassifierArgs, GlyphClassifier  # noqa: E402
 
 FULL = dict(steps=1500, batch=128, lr=2e-3, warmup=100, save_every=250, eval_every=500)
-SMOKE = dict(steps=20, batch=16, lr=2e-3, warmup=5, save_every=10, eval_every=20)
+SMOKE = dict(steps=60, batch=32, lr=2e-3, warmup=5, save_every=20, eval_every=60)
 
 
 def parse(argv=None):

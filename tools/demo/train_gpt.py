@@ -25,7 +25,7 @@ from common import (CLASSES, Log, StopFlag, atomic_torch_save, batch_indices, co
                     to_uint8)
 from models import GPT, GPTArgs, VQArgs, VQModel  # noqa: E402
 
-FULL = dict(steps=3000, batch=32, lr=1e-3, warmup=200, dim=256, n_layer=6, n_head=4, multiple_of=64,
+FULL = dict(steps=5000, batch=32, lr=1e-3, warmup=200, dim=192, n_layer=6, n_head=3, multiple_of=64,
             save_every=250, eval_every=500)
 SMOKE = dict(steps=20, batch=8, lr=1e-3, warmup=5, dim=64, n_layer=2, n_head=2, multiple_of=64,
              save_every=10, eval_every=20)

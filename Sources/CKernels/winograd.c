@@ -21,6 +21,7 @@
 // step, 6 x 32 register blocks in the product) and for AVX2+FMA (8-float vectors, 6 x 16 blocks), picked
 // at run time; elsewhere it is portable vector code.
 #include "ckernels.h"
+#include "cpu.h"
 #include <stdatomic.h>
 #include <string.h>
 
@@ -478,20 +479,11 @@ __attribute__((target("avx512f,avx2,fma"))) static void run_task_avx512(conv_job
     run_task(job, slot, 1);
 }
 
-/// 2: AVX-512F, 1: AVX2 and FMA, 0: neither (the portable code).
-static int vector_level(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-}
 #endif
 
 static void task(void *context, int64_t slot) {
 #if defined(__x86_64__)
-    switch (vector_level()) {
+    switch (zipar_vector_level()) {
     case 2: run_task_avx512(context, slot); return;
     case 1: run_task_avx2(context, slot); return;
     default: break;

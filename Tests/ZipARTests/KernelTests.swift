@@ -3,7 +3,8 @@ import XCTest
 
 final class KernelTests: XCTestCase {
     /// The weight-streaming product equals a plain double-precision loop for odd shapes (rows not a multiple
-    /// of the panel, k not a multiple of 8, 1…13 activation rows, row strides, accumulate).
+    /// of the panel, k not a multiple of 8 and longer than a chunk, 1…13 activation rows in one to three
+    /// groups, row strides, accumulate).
     /// Tolerance: 1e-5 relative to Σ|x·w| for float32; for bfloat16 the reference uses the rounded weights.
     func testLinearMatchesReference() {
         var rng = RandomSource(seed: 3)
@@ -13,7 +14,7 @@ final class KernelTests: XCTestCase {
                 let matrix = WeightMatrix(rows: n, cols: k, w, precision: precision)
                 let wr = matrix.floats
                 XCTAssertEqual(wr.count, w.count)
-                for m in [1, 2, 5, 6, 7, 13] {
+                for m in [1, 2, 5, 6, 7, 8, 12, 13] {
                     let ldx = k + 3, ldy = n + 2
                     let x = (0..<m * ldx).map { _ in rng.nextGaussian() }
                     let start = (0..<m * ldy).map { _ in rng.nextGaussian() }

@@ -29,6 +29,76 @@ def setup_torch(threads=2):
     return torch
 
 
+def pick_device(name, torch):
+    """'auto' is the GPU when PyTorch sees one, else the CPU; 'cpu' and 'cuda' force it."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def training_args(doc, full, smoke, argv=None, extra=None):
+    """The command line every training script shares: --run, --smoke, --data, one flag per key of the
+    FULL sizes (list values take several numbers), --seed, --threads, --device, --max-minutes; sizes
+    not given come from FULL, or SMOKE with --smoke. `extra(parser)` adds a script's own flags."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", default=None, help="folder under tools/work (default: full, or smoke with --smoke)")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, for a quick end-to-end check")
+    ap.add_argument("--data", default=None, help="glyph folder (default RUN/glyphs)")
+    for k, v in full.items():
+        many = isinstance(v, list)
+        ap.add_argument("--" + k.replace("_", "-"), type=int if many else type(v), nargs="+" if many else None, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    ap.add_argument("--device", default="auto", help="auto (GPU if PyTorch sees one), cpu or cuda")
+    ap.add_argument("--max-minutes", type=float, default=0, help="stop (with a checkpoint) after this long; resume later")
+    if extra:
+        extra(ap)
+    a = ap.parse_args(argv)
+    for k, v in (smoke if a.smoke else full).items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    a.run = a.run or ("smoke" if a.smoke else "full")
+    a.data = a.data or os.path.join(run_dir(a.run), "glyphs")
+    return a
+
+
+class Training:
+    """Checkpoint, resume and stop scaffolding of one training stage (RUN/ckpt/STAGE.pt).
+
+    `payload()` returns what a checkpoint holds besides step/done/train_args; `tick(step)` after every
+    step saves every `save_every` steps and every 5 minutes, and on SIGTERM/SIGINT or after
+    --max-minutes saves and exits with status 3 (not finished: run_all.sh stops there)."""
+
+    def __init__(self, stage, a, log, payload):
+        self.stage, self.a, self.log, self.payload = stage, a, log, payload
+        self.path = os.path.join(run_dir(a.run), "ckpt", f"{stage}.pt")
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.stop = StopFlag()
+        self.t_save = self.t_start = time.time()
+
+    def load(self):
+        """The stage's checkpoint, or None; logs and exits 0 when it is already finished."""
+        ck = load_checkpoint(self.path)
+        if ck is not None and ck.get("done"):
+            self.log(f"{self.stage}: already finished at step {ck['step']} ({self.path})")
+            sys.exit(0)
+        return ck
+
+    def save(self, step, done=False):
+        atomic_torch_save(dict(self.payload(), step=step, done=done, train_args=vars(self.a)), self.path)
+        self.t_save = time.time()
+
+    def tick(self, step):
+        over = self.a.max_minutes and time.time() - self.t_start > self.a.max_minutes * 60
+        if self.stop.stop or over:
+            self.save(step)
+            self.log(f"{self.stage}: stopped at step {step}; run again to resume")
+            sys.exit(3)
+        if step % self.a.save_every == 0 or time.time() - self.t_save > 300:
+            self.save(step)
+
+
 class Log:
     """Appends timestamped lines to a log file and echoes them to stdout (line buffered)."""
 
@@ -136,17 +206,17 @@ def load_glyphs(data_dir, split):
     return z["images"], z["labels"].astype(np.int64)
 
 
-def to_model_range(images_u8):
-    """uint8 NHWC -> float32 NCHW in [-1, 1] (LlamaGen's VQ input range)."""
+def to_model_range(images_u8, device=None):
+    """uint8 NHWC -> float32 NCHW in [-1, 1] (LlamaGen's VQ input range), on `device` (default CPU)."""
     import torch
-    x = torch.from_numpy(np.ascontiguousarray(images_u8)).permute(0, 3, 1, 2).float()
+    x = torch.from_numpy(np.ascontiguousarray(images_u8)).to(device).permute(0, 3, 1, 2).float()
     return x / 127.5 - 1.0
 
 
 def to_uint8(x):
-    """float NCHW in [-1, 1] -> uint8 NHWC, as torchvision's save_image rounds."""
-    x = ((x.clamp(-1, 1) + 1) / 2 * 255 + 0.5).clamp(0, 255).to(dtype=__import__("torch").uint8)
-    return x.permute(0, 2, 3, 1).contiguous().numpy()
+    """float NCHW in [-1, 1] (any device) -> uint8 NHWC ndarray, as torchvision's save_image rounds."""
+    x = ((x.float().clamp(-1, 1) + 1) / 2 * 255 + 0.5).clamp(0, 255).to(dtype=__import__("torch").uint8)
+    return x.permute(0, 2, 3, 1).contiguous().cpu().numpy()
 
 
 def batch_indices(n, batch, seed, step):

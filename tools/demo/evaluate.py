@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Python reference numbers for the exported models (what a Swift `zipar eval` should reproduce).
 
-  evaluate.py [--run full|smoke|NAME] [--smoke] [--per-class N] [--cfg 1 2 4]
+  evaluate.py [--run full|smoke|NAME] [--smoke] [--per-class N] [--cfg 1 2 3 4] [--temperature T] [--top-k K]
 
 Loads RUN/{vq,gpt,classifier} from their safetensors (so it also checks the export), then reports
 into RUN/eval.json and the log:
   - classifier accuracy on the held-out real glyphs;
   - Frechet distance (FD, on the classifier's fc1 features) between held-out real glyphs and
     (a) an equal number of real training glyphs (the floor), (b) their VQ reconstructions;
-  - for each CFG scale: per-class samples from the GPT (raster order, temperature 1, no top-k),
+  - for each CFG scale: per-class samples from the GPT (raster order, --temperature, --top-k),
     decoded by the VQ: classifier accuracy against the requested class, and FD to the held-out set;
     a grid of them in RUN/eval_samples_cfgS.png (one column per class).
 FD = |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), with sample covariances (ddof 1).
@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import (CLASSES, Log, load_glyphs, load_safetensors, read_json, run_dir,  # noqa: E402
+from common import (CLASSES, Log, load_glyphs, load_safetensors, pick_device, read_json, run_dir,  # noqa: E402
                     save_grid_png, setup_torch, to_model_range, to_uint8, write_json)
 from models import GPT, ClassifierArgs, GlyphClassifier, GPTArgs, VQArgs, VQModel  # noqa: E402
 
@@ -39,13 +39,13 @@ def stats(f):
     return f.mean(0), np.cov(f, rowvar=False)
 
 
-def load_folder(cls, args_cls, folder, torch, drop=()):
+def load_folder(cls, args_cls, folder, torch, drop=(), dev="cpu"):
     cfg = read_json(os.path.join(folder, "config.json"))
     fields = set(args_cls.__dataclass_fields__)
     model = cls(args_cls(**{k: v for k, v in cfg.items() if k in fields and k not in drop}))
     w = load_safetensors(os.path.join(folder, "model.safetensors"))
     model.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()}, strict=True)
-    return model.eval(), cfg
+    return model.to(dev).eval(), cfg
 
 
 def main(argv=None):
@@ -54,28 +54,32 @@ def main(argv=None):
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--data", default=None)
     ap.add_argument("--per-class", type=int, default=None, help="GPT samples per class and CFG scale (default 20, smoke 2)")
-    ap.add_argument("--cfg", type=float, nargs="+", default=None, help="CFG scales (default 1 2 4)")
+    ap.add_argument("--cfg", type=float, nargs="+", default=None, help="CFG scales (default 1 2 3 4)")
+    ap.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (the demo model's default 0.7)")
+    ap.add_argument("--top-k", type=int, default=10, help="top-k sampling, 0: off (the demo model's default 10)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="auto", help="auto (GPU if PyTorch sees one), cpu or cuda")
     a = ap.parse_args(argv)
     a.run = a.run or ("smoke" if a.smoke else "full")
     a.per_class = a.per_class or (2 if a.smoke else 20)
-    a.cfg = a.cfg or ([1.0, 4.0] if a.smoke else [1.0, 2.0, 4.0])
+    a.cfg = a.cfg or ([1.0, 4.0] if a.smoke else [1.0, 2.0, 3.0, 4.0])
     rd = run_dir(a.run)
     a.data = a.data or os.path.join(rd, "glyphs")
     torch = setup_torch(2)
+    dev = pick_device(a.device, torch)
     log = Log(os.path.join(rd, "logs", "evaluate.log"))
     t0 = time.time()
-    clf, _ = load_folder(GlyphClassifier, ClassifierArgs, os.path.join(rd, "classifier"), torch)
-    vq, _ = load_folder(VQModel, VQArgs, os.path.join(rd, "vq"), torch)
-    gpt, _ = load_folder(GPT, GPTArgs, os.path.join(rd, "gpt"), torch)
+    clf, _ = load_folder(GlyphClassifier, ClassifierArgs, os.path.join(rd, "classifier"), torch, dev=dev)
+    vq, _ = load_folder(VQModel, VQArgs, os.path.join(rd, "vq"), torch, dev=dev)
+    gpt, _ = load_folder(GPT, GPTArgs, os.path.join(rd, "gpt"), torch, dev=dev)
 
     def run_clf(x_u8):
         logits, feats = [], []
         with torch.no_grad():
             for i in range(0, len(x_u8), 256):
-                lo, f = clf(to_model_range(x_u8[i:i + 256]))
-                logits.append(lo.numpy())
-                feats.append(f.double().numpy())
+                lo, f = clf(to_model_range(x_u8[i:i + 256], dev))
+                logits.append(lo.cpu().numpy())
+                feats.append(f.double().cpu().numpy())
         return np.concatenate(logits).argmax(1), np.concatenate(feats)
 
     def decode(tokens):
@@ -96,7 +100,7 @@ def main(argv=None):
     _, f_tr = run_clf(x_tr[sub])
     report["fd_train_vs_heldout"] = frechet(*stats(f_tr), mu_ho, s_ho)
     with torch.no_grad():
-        rec = np.concatenate([to_uint8(vq(to_model_range(x_ho[i:i + 128]))[0]) for i in range(0, len(x_ho), 128)])
+        rec = np.concatenate([to_uint8(vq(to_model_range(x_ho[i:i + 128], dev))[0]) for i in range(0, len(x_ho), 128)])
     mse = float(((rec.astype(np.float64) - x_ho) ** 2).mean())
     pred_r, f_r = run_clf(rec)
     report["vq_heldout_psnr_db"] = float(10 * np.log10(255 ** 2 / max(mse, 1e-9)))
@@ -106,17 +110,17 @@ def main(argv=None):
         f"{report['fd_train_vs_heldout']:.3f}; VQ held-out PSNR {report['vq_heldout_psnr_db']:.2f} dB, "
         f"recon accuracy {report['vq_recon_classifier_accuracy']:.4f}, FD recon {report['fd_vq_recon_vs_heldout']:.3f}")
     report["samples"] = []
-    labels = torch.arange(len(CLASSES)).repeat(a.per_class)
+    labels = torch.arange(len(CLASSES), device=dev).repeat(a.per_class)
     for s in a.cfg:
-        gen = torch.Generator().manual_seed(a.seed)
+        gen = torch.Generator(device=dev).manual_seed(a.seed)
         ts = time.time()
-        toks = torch.cat([gpt.sample(labels[i:i + 360], cfg_scale=s, temperature=1.0, generator=gen)
+        toks = torch.cat([gpt.sample(labels[i:i + 360], cfg_scale=s, temperature=a.temperature, top_k=a.top_k, generator=gen)
                           for i in range(0, len(labels), 360)])
         imgs = decode(toks)
         pred_s, f_s = run_clf(imgs)
-        acc = float((pred_s == labels.numpy()).mean())
+        acc = float((pred_s == labels.cpu().numpy()).mean())
         fd = frechet(*stats(f_s), mu_ho, s_ho) if len(imgs) > 2 else float("nan")
-        report["samples"].append({"cfg_scale": s, "images": int(len(imgs)), "classifier_accuracy": acc, "fd_vs_heldout": fd,
+        report["samples"].append({"cfg_scale": s, "temperature": a.temperature, "top_k": a.top_k, "images": int(len(imgs)), "classifier_accuracy": acc, "fd_vs_heldout": fd,
                                   "seconds": round(time.time() - ts, 1)})
         save_grid_png(os.path.join(rd, f"eval_samples_cfg{s:g}.png"), imgs[: len(CLASSES) * min(a.per_class, 8)], len(CLASSES))
         log(f"GPT samples cfg {s:g}: {len(imgs)} images, classifier accuracy {acc:.4f}, FD {fd:.3f} ({time.time() - ts:.0f}s)")

@@ -6,6 +6,8 @@
 Writes, from RUN/ckpt/*.pt:
   RUN/vq/config.json, model.safetensors          LlamaGen VQ ModelArgs names + "ch"; every VQModel key
   RUN/gpt/config.json, model.safetensors         LlamaGen GPT ModelArgs names (+ "labels"); every key
+  RUN/gpt/generation_config.json                 the sampling settings `zipar` uses for this model when no
+                                                 flag overrides them (GENERATION below; docs/demo-model.md)
   RUN/classifier/config.json, model.safetensors  the glyph CNN (layout in docs/demo-model.md)
   RUN/classifier/fd_reference.safetensors        mu [F], sigma [F, F] of the classifier features of the
                                                  held-out real glyphs (the Frechet distance reference)
@@ -21,6 +23,11 @@ import numpy as np  # noqa: E402
 from common import (CLASSES, Log, load_checkpoint, load_glyphs, run_dir, save_safetensors,  # noqa: E402
                     setup_torch, to_model_range, write_json)
 from models import ClassifierArgs, GlyphClassifier  # noqa: E402
+
+
+# Sampling defaults for the demo GPT, from the sweep in docs/demo-model.md (classifier accuracy of raster
+# samples was highest at CFG 3 with temperature 0.7 and top-k 10).
+GENERATION = {"cfg_scale": 3.0, "temperature": 0.7, "top_k": 10, "top_p": 1.0}
 
 
 def features(model, x_u8, torch, batch=256):
@@ -62,6 +69,7 @@ def main(argv=None):
         save_safetensors(os.path.join(rd, "gpt", "model.safetensors"), ck["model"],
                          {"format": "pt", "step": ck["step"], "finished": ck.get("done", False)})
         write_json(os.path.join(rd, "gpt", "config.json"), cfg)
+        write_json(os.path.join(rd, "gpt", "generation_config.json"), GENERATION)
         log(f"export: gpt (step {ck['step']}, {len(ck['model'])} tensors) -> {rd}/gpt")
 
     ck = load_checkpoint(os.path.join(rd, "ckpt", "classifier.pt"))

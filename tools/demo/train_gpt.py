@@ -11,7 +11,6 @@ learning rate, gradient clipping 1.0. Checkpoints to RUN/ckpt/gpt.pt every --sav
 5 minutes and on SIGTERM/SIGINT; a restart resumes. Reports held-out token NLL every --eval-every steps
 and writes RUN/gpt_samples.png (one column per class, CFG 3) at the end.
 """
-import argparse
 import hashlib
 import os
 import sys
@@ -20,37 +19,21 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import (CLASSES, Log, StopFlag, atomic_torch_save, batch_indices, cosine_lr,  # noqa: E402
-                    load_checkpoint, load_glyphs, run_dir, save_grid_png, setup_torch, to_model_range,
-                    to_uint8)
+from common import (CLASSES, Log, Training, batch_indices, cosine_lr, load_checkpoint, load_glyphs,  # noqa: E402
+                    pick_device, run_dir, save_grid_png, setup_torch, to_model_range, to_uint8, training_args)
 from models import GPT, GPTArgs, VQArgs, VQModel  # noqa: E402
 
-FULL = dict(steps=5000, batch=32, lr=1e-3, warmup=200, dim=192, n_layer=6, n_head=3, multiple_of=64,
+FULL = dict(steps=12000, batch=32, lr=1e-3, warmup=200, dim=96, n_layer=6, n_head=2, multiple_of=64,
             save_every=250, eval_every=500)
 SMOKE = dict(steps=20, batch=8, lr=1e-3, warmup=5, dim=64, n_layer=2, n_head=2, multiple_of=64,
              save_every=10, eval_every=20)
 
 
 def parse(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", default=None)
-    ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--data", default=None, help="glyph folder (default RUN/glyphs)")
-    for k, v in FULL.items():
-        ap.add_argument("--" + k.replace("_", "-"), type=type(v), default=None)
-    ap.add_argument("--class-dropout", type=float, default=0.1)
-    ap.add_argument("--weight-decay", type=float, default=0.05)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--max-minutes", type=float, default=0, help="stop (with a checkpoint) after this long; resume later")
-    a = ap.parse_args(argv)
-    base = SMOKE if a.smoke else FULL
-    for k, v in base.items():
-        if getattr(a, k) is None:
-            setattr(a, k, v)
-    a.run = a.run or ("smoke" if a.smoke else "full")
-    a.data = a.data or os.path.join(run_dir(a.run), "glyphs")
-    return a
+    def extra(ap):
+        ap.add_argument("--class-dropout", type=float, default=0.1)
+        ap.add_argument("--weight-decay", type=float, default=0.05)
+    return training_args(__doc__, FULL, SMOKE, argv, extra)
 
 
 def file_digest(path):
@@ -61,16 +44,16 @@ def file_digest(path):
     return h.hexdigest()[:16]
 
 
-def load_vq(rd, torch):
+def load_vq(rd, dev):
     ck = load_checkpoint(os.path.join(rd, "ckpt", "vq.pt"))
     if ck is None:
         raise SystemExit(f"no VQ checkpoint in {rd}/ckpt/vq.pt: run train_vq.py first")
     vq = VQModel(VQArgs(**ck["vq_args"]))
     vq.load_state_dict(ck["model"])
-    return vq.eval(), ck
+    return vq.to(dev).eval(), ck
 
 
-def tokenize(a, rd, log, torch):
+def tokenize(a, rd, log, torch, dev):
     """RUN/tokens.npz: train/heldout tokens [N, grid*grid] (uint16) and labels; cached by VQ digest."""
     path = os.path.join(rd, "tokens.npz")
     vq_path = os.path.join(rd, "ckpt", "vq.pt")
@@ -80,7 +63,7 @@ def tokenize(a, rd, log, torch):
         if str(z["vq_digest"]) == digest:
             return {k: z[k] for k in z.files}
         log("tokens.npz is from another VQ checkpoint: encoding again")
-    vq, ck = load_vq(rd, torch)
+    vq, ck = load_vq(rd, dev)
     if not ck.get("done"):
         log("warning: the VQ checkpoint is not finished; encoding with it anyway")
     out = {"vq_digest": np.array(digest), "codebook_size": np.array(vq.args.codebook_size)}
@@ -90,8 +73,8 @@ def tokenize(a, rd, log, torch):
         toks = []
         with torch.no_grad():
             for i in range(0, len(x), 64):
-                _, _, idx = vq.encode(to_model_range(x[i:i + 64]))
-                toks.append(idx.flatten(1).numpy().astype(np.uint16))
+                _, _, idx = vq.encode(to_model_range(x[i:i + 64], dev))
+                toks.append(idx.flatten(1).cpu().numpy().astype(np.uint16))
                 if (i // 64) % 200 == 0:
                     log(f"tokenize {split}: {i + len(idx)}/{len(x)} ({time.time() - t0:.0f}s)")
         out[f"{split}_tokens"] = np.concatenate(toks)
@@ -109,13 +92,13 @@ def gpt_args(a, vocab, block, n_classes):
                    vocab_size=vocab, block_size=block, num_classes=n_classes, class_dropout_prob=a.class_dropout)
 
 
-def heldout_nll(model, toks, labels, torch, n=512, batch=64):
+def heldout_nll(model, toks, labels, torch, dev, n=512, batch=64):
     model.eval()
     tot, cnt = 0.0, 0
     with torch.no_grad():
         for i in range(0, min(n, len(toks)), batch):
-            t = torch.from_numpy(toks[i:i + batch].astype(np.int64))
-            y = torch.from_numpy(labels[i:i + batch])
+            t = torch.from_numpy(toks[i:i + batch].astype(np.int64)).to(dev)
+            y = torch.from_numpy(labels[i:i + batch]).to(dev)
             lo = model(t, y, drop_labels=False)
             tot += torch.nn.functional.cross_entropy(lo.reshape(-1, lo.shape[-1]), t.reshape(-1), reduction="sum").item()
             cnt += t.numel()
@@ -126,52 +109,48 @@ def heldout_nll(model, toks, labels, torch, n=512, batch=64):
 def main(argv=None):
     a = parse(argv)
     torch = setup_torch(a.threads)
+    dev = pick_device(a.device, torch)
     rd = run_dir(a.run)
     log = Log(os.path.join(rd, "logs", "train_gpt.log"))
-    ck_path = os.path.join(rd, "ckpt", "gpt.pt")
-    ck = load_checkpoint(ck_path)
-    if ck is not None and ck.get("done"):
-        log(f"gpt: already finished at step {ck['step']} ({ck_path})")
-        return
-    data = tokenize(a, rd, log, torch)
+    data = tokenize(a, rd, log, torch, dev)
     tr, ytr = data["train_tokens"], data["train_labels"]
     ho, yho = data["heldout_tokens"], data["heldout_labels"]
     hperm = np.random.default_rng(1).permutation(len(ho))
     ho, yho = ho[hperm], yho[hperm]
     margs = gpt_args(a, int(data["codebook_size"]), tr.shape[1], len(CLASSES))
-    if ck is not None and (ck["gpt_args"] != margs.config_json() or ck.get("vq_digest") != str(data["vq_digest"])):
-        log(f"error: {ck_path} was trained with other settings or another VQ; delete it to start over")
-        sys.exit(2)
     torch.manual_seed(a.seed)
-    model = GPT(margs)
+    model = GPT(margs).to(dev)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, 0.95))
+                             {"params": no_decay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, 0.95),
+                            fused=dev.type == "cuda")
+    training = Training("gpt", a, log, lambda: {
+        "model": model.state_dict(), "opt": opt.state_dict(), "gpt_args": margs.config_json(),
+        "vq_digest": str(data["vq_digest"]), "torch_rng": torch.get_rng_state()})
+    ck = training.load()
     step = 0
     if ck is not None:
+        if ck["gpt_args"] != margs.config_json() or ck.get("vq_digest") != str(data["vq_digest"]):
+            log(f"error: {training.path} was trained with other settings or another VQ; delete it to start over")
+            sys.exit(2)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
         torch.set_rng_state(ck["torch_rng"])
         log(f"gpt: resumed at step {step}")
     n_params = sum(p.numel() for p in model.parameters())
-    log(f"gpt: {n_params / 1e6:.2f} M params, config {margs.config_json()}, train {len(tr)} sequences, args {vars(a)}")
-    stop = StopFlag()
-    t0, t_save, t_start, seen = time.time(), time.time(), time.time(), 0
-
-    def save(done=False):
-        atomic_torch_save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "done": done,
-                           "gpt_args": margs.config_json(), "train_args": vars(a),
-                           "vq_digest": str(data["vq_digest"]), "torch_rng": torch.get_rng_state()}, ck_path)
+    log(f"gpt: {n_params / 1e6:.2f} M params, config {margs.config_json()}, train {len(tr)} sequences, "
+        f"device {dev}, args {vars(a)}")
+    t0, seen = time.time(), 0
 
     model.train()
     while step < a.steps:
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, a.steps, a.lr, a.warmup)
         idx = batch_indices(len(tr), a.batch, a.seed + 1, step)
-        t = torch.from_numpy(tr[idx].astype(np.int64))
-        y = torch.from_numpy(ytr[idx])
+        t = torch.from_numpy(tr[idx].astype(np.int64)).to(dev)
+        y = torch.from_numpy(ytr[idx]).to(dev)
         logits = model(t, y)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), t.reshape(-1))
         opt.zero_grad(set_to_none=True)
@@ -186,20 +165,14 @@ def main(argv=None):
                 f"{seen / max(dt, 1e-9):.1f} seq/s")
             t0, seen = time.time(), 0
         if step % a.eval_every == 0 or step == a.steps:
-            log(f"eval step {step}: held-out NLL {heldout_nll(model, ho, yho, torch, n=64 if a.smoke else 512):.4f} nats/token")
-        if step % a.save_every == 0 or time.time() - t_save > 300 or stop.stop:
-            save()
-            t_save = time.time()
-        if stop.stop or (a.max_minutes and time.time() - t_start > a.max_minutes * 60):
-            save()
-            log(f"gpt: stopped at step {step}; run again to resume")
-            sys.exit(3)  # not finished: run_all.sh must not go on
-    save(done=True)
+            log(f"eval step {step}: held-out NLL {heldout_nll(model, ho, yho, torch, dev, n=64 if a.smoke else 512):.4f} nats/token")
+        training.tick(step)
+    training.save(step, done=True)
     # preview: 4 samples per class at CFG 3, decoded with the VQ
     model.eval()
-    vq, _ = load_vq(rd, torch)
-    gen = torch.Generator().manual_seed(0)
-    labels = torch.arange(len(CLASSES)).repeat(1 if a.smoke else 4)
+    vq, _ = load_vq(rd, dev)
+    gen = torch.Generator(device=dev).manual_seed(0)
+    labels = torch.arange(len(CLASSES), device=dev).repeat(1 if a.smoke else 4)
     toks = model.sample(labels, cfg_scale=3.0, temperature=1.0, top_k=0, generator=gen)
     g = int(round(toks.shape[1] ** 0.5))
     with torch.no_grad():

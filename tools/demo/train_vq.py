@@ -9,7 +9,6 @@ of the current batch, which keeps most of the codebook in use. Checkpoints to RU
 --save-every steps and every 5 minutes (and on SIGTERM/SIGINT); a restart resumes from it. When the
 checkpoint says finished, the script only prints that and exits.
 """
-import argparse
 import os
 import sys
 import time
@@ -17,8 +16,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import (Log, StopFlag, atomic_torch_save, batch_indices, cosine_lr, load_checkpoint,  # noqa: E402
-                    load_glyphs, run_dir, save_grid_png, setup_torch, to_model_range, to_uint8)
+from common import (Log, Training, batch_indices, cosine_lr, load_glyphs, pick_device, run_dir,  # noqa: E402
+                    save_grid_png, setup_torch, to_model_range, to_uint8, training_args)
 from models import VQArgs, VQModel  # noqa: E402
 
 FULL = dict(steps=3000, batch=32, lr=5e-4, warmup=200, ch=32, z_channels=64, codebook_size=1024,
@@ -28,25 +27,8 @@ SMOKE = dict(steps=20, batch=4, lr=1e-3, warmup=5, ch=32, z_channels=32, codeboo
 
 
 def parse(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", default=None, help="folder under tools/work (default: full, or smoke with --smoke)")
-    ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--data", default=None, help="glyph folder (default RUN/glyphs)")
-    for k, v in FULL.items():
-        ap.add_argument("--" + k.replace("_", "-"), type=type(v) if not isinstance(v, list) else int,
-                        nargs="+" if isinstance(v, list) else None, default=None)
-    ap.add_argument("--restart-every", type=int, default=200, help="re-seed codes unused for this many steps (0: never)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--max-minutes", type=float, default=0, help="stop (with a checkpoint) after this long; resume later")
-    a = ap.parse_args(argv)
-    base = SMOKE if a.smoke else FULL
-    for k, v in base.items():
-        if getattr(a, k) is None:
-            setattr(a, k, v)
-    a.run = a.run or ("smoke" if a.smoke else "full")
-    a.data = a.data or os.path.join(run_dir(a.run), "glyphs")
-    return a
+    return training_args(__doc__, FULL, SMOKE, argv, extra=lambda ap: ap.add_argument(
+        "--restart-every", type=int, default=200, help="re-seed codes unused for this many steps (0: never)"))
 
 
 def vq_args(a):
@@ -54,12 +36,12 @@ def vq_args(a):
                   encoder_ch_mult=list(a.ch_mult), decoder_ch_mult=list(a.ch_mult), z_channels=a.z_channels, ch=a.ch)
 
 
-def evaluate(model, x_u8, torch, batch=64):
+def evaluate(model, x_u8, torch, dev, batch=64):
     model.eval()
     se, n, used = 0.0, 0, set()
     with torch.no_grad():
         for i in range(0, len(x_u8), batch):
-            x = to_model_range(x_u8[i:i + batch])
+            x = to_model_range(x_u8[i:i + batch], dev)
             rec, _, idx = model(x)
             se += float(((to_uint8(rec).astype(np.float64) - x_u8[i:i + batch]) ** 2).sum())
             n += x_u8[i:i + batch].size
@@ -72,49 +54,39 @@ def evaluate(model, x_u8, torch, batch=64):
 def main(argv=None):
     a = parse(argv)
     torch = setup_torch(a.threads)
+    dev = pick_device(a.device, torch)
     rd = run_dir(a.run)
     log = Log(os.path.join(rd, "logs", "train_vq.log"))
-    ck_path = os.path.join(rd, "ckpt", "vq.pt")
-    os.makedirs(os.path.dirname(ck_path), exist_ok=True)
     margs = vq_args(a)
-    ck = load_checkpoint(ck_path)
-    if ck is not None and ck["vq_args"] != margs.config_json():
-        log(f"error: {ck_path} was trained with {ck['vq_args']}, not {margs.config_json()}; delete it to start over")
-        sys.exit(2)
-    if ck is not None and ck.get("done"):
-        log(f"vq: already finished at step {ck['step']} ({ck_path})")
-        return
     torch.manual_seed(a.seed)
-    model = VQModel(margs)
+    model = VQModel(margs).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.0)
-    step, last_used = 0, None
+    step, last_used = 0, np.zeros(a.codebook_size, np.int64)
+    training = Training("vq", a, log, lambda: {"model": model.state_dict(), "opt": opt.state_dict(),
+                                               "vq_args": margs.config_json(), "last_used": last_used})
+    ck = training.load()
     if ck is not None:
+        if ck["vq_args"] != margs.config_json():
+            log(f"error: {training.path} was trained with {ck['vq_args']}, not {margs.config_json()}; delete it to start over")
+            sys.exit(2)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
-        step = ck["step"]
-        last_used = ck.get("last_used")
+        step, last_used = ck["step"], ck["last_used"]
         log(f"vq: resumed at step {step}")
     x_train, _ = load_glyphs(a.data, "train")
     x_held, _ = load_glyphs(a.data, "heldout")
     x_eval = x_held[np.random.default_rng(1).permutation(len(x_held))[: (16 if a.smoke else 1024)]]
     n_params = sum(p.numel() for p in model.parameters())
-    log(f"vq: {n_params / 1e6:.2f} M params, train {len(x_train)} images, args {vars(a)}")
+    log(f"vq: {n_params / 1e6:.2f} M params, train {len(x_train)} images, device {dev}, args {vars(a)}")
     n_codes = a.codebook_size
-    if last_used is None:
-        last_used = np.zeros(n_codes, np.int64)
-    stop = StopFlag()
-    t0, t_save, t_start, seen = time.time(), time.time(), time.time(), 0
+    t0, seen = time.time(), 0
     model.train()
-
-    def save(done=False):
-        atomic_torch_save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "done": done,
-                           "vq_args": margs.config_json(), "train_args": vars(a), "last_used": last_used}, ck_path)
 
     while step < a.steps:
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, a.steps, a.lr, a.warmup)
         idx = batch_indices(len(x_train), a.batch, a.seed, step)
-        x = to_model_range(x_train[idx])
+        x = to_model_range(x_train[idx], dev)
         z = model.quant_conv(model.encoder(x))
         zq, ql, codes = model.quantize(z)
         rec = model.decode(zq)
@@ -127,14 +99,14 @@ def main(argv=None):
         opt.step()
         step += 1
         seen += a.batch
-        last_used[np.unique(codes.numpy())] = step
+        last_used[np.unique(codes.cpu().numpy())] = step
         if a.restart_every and step % 50 == 0 and step < 0.8 * a.steps:
             dead = np.flatnonzero(step - last_used > a.restart_every)
             if len(dead):  # re-seed dead codes from random encoder outputs of this batch
                 with torch.no_grad():
                     zf = torch.nn.functional.normalize(z.detach().permute(0, 2, 3, 1).reshape(-1, z.shape[1]), dim=-1)
-                    pick = torch.randint(0, zf.shape[0], (len(dead),))
-                    model.quantize.embedding.weight[torch.from_numpy(dead)] = zf[pick] + 0.01 * torch.randn(len(dead), zf.shape[1])
+                    pick = torch.randint(0, zf.shape[0], (len(dead),), device=dev)
+                    model.quantize.embedding.weight[torch.from_numpy(dead).to(dev)] = zf[pick] + 0.01 * torch.randn(len(dead), zf.shape[1], device=dev)
                 last_used[dead] = step
                 if len(dead) > 0.02 * n_codes:
                     log(f"step {step}: re-seeded {len(dead)} dead codes")
@@ -142,24 +114,18 @@ def main(argv=None):
             dt = time.time() - t0
             log(f"step {step}/{a.steps} loss {loss.item():.4f} l2 {l2.item():.4f} l1 {l1.item():.4f} "
                 f"vq {ql['vq'].item():.4f} commit {ql['commit'].item():.4f} "
-                f"codes/batch {len(np.unique(codes.numpy()))} lr {opt.param_groups[0]['lr']:.2e} "
+                f"codes/batch {len(np.unique(codes.cpu().numpy()))} lr {opt.param_groups[0]['lr']:.2e} "
                 f"{seen / max(dt, 1e-9):.1f} img/s")
             t0, seen = time.time(), 0
         if step % a.eval_every == 0 or step == a.steps:
-            mse, psnr, used = evaluate(model, x_eval, torch)
+            mse, psnr, used = evaluate(model, x_eval, torch, dev)
             log(f"eval step {step}: held-out mse {mse:.2f} psnr {psnr:.2f} dB, codes used {used}/{n_codes}")
-        if step % a.save_every == 0 or time.time() - t_save > 300 or stop.stop:
-            save()
-            t_save = time.time()
-        if stop.stop or (a.max_minutes and time.time() - t_start > a.max_minutes * 60):
-            save()
-            log(f"vq: stopped at step {step}; run again to resume")
-            sys.exit(3)  # not finished: run_all.sh must not go on
-    save(done=True)
+        training.tick(step)
+    training.save(step, done=True)
     model.eval()
     with torch.no_grad():
         x = x_eval[:32]
-        rec = to_uint8(model(to_model_range(x))[0])
+        rec = to_uint8(model(to_model_range(x, dev))[0])
     h = (len(x) + 1) // 2
     save_grid_png(os.path.join(rd, "vq_recon.png"), np.concatenate([x[:h], rec[:h], x[h:], rec[h:]]), h)
     log(f"vq: finished at step {step}; reconstructions (rows: real, decoded) in {rd}/vq_recon.png")

@@ -1,5 +1,6 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
+#include <stdbool.h>
 #include <stdint.h>
 
 /// Output rows per packed weight panel.
@@ -16,6 +17,13 @@ void zipar_linear_f32(const float *x, int64_t m, int64_t ldx, const float *panel
 /// The same with bfloat16 panels (the upper 16 bits of float32 values), widened in registers.
 void zipar_linear_bf16(const float *x, int64_t m, int64_t ldx, const uint16_t *panels, int64_t n, int64_t k,
                        int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate);
+
+/// One attention query q[head_dim] against cached keys and values [slot][head_dim] of slots 0...last:
+/// out = softmax(scale · q·k over the visible slots) · v. A slot is visible when written is NULL, when
+/// written[slot] is true, or when it is `last` (the query's own slot, which a query-only input fills without
+/// marking it written). scores holds last + 1 floats of scratch.
+void zipar_attend_one(const float *q, const float *keys, const float *values, int64_t last,
+                      const bool *written, int64_t head_dim, float scale, float *scores, float *out);
 
 /// A task of a parallel loop: called once per index in [0, count).
 typedef void (*zipar_task)(void *context, int64_t index);

@@ -4,33 +4,42 @@ import ZipAR
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Generate an image from a class label and write it as PNG.",
+        abstract: "Generate images from class labels and write them as PNG.",
         discussion: """
-        With no model arguments the embedded default model is used (a small test model for now).
-        Released LlamaGen checkpoints: --gpt-model GPT-B --gpt-ckpt c2i_B_256.pt --image-size 256 \
-        --vq-model VQ-16 --vq-ckpt vq_ds16_c2i.pt.
+        With no model arguments the embedded default model is used: a small LlamaGen trained on glyphs, which \
+        draws the characters 0-9 and A-Z at 48×48 pixels (--class-label ZIPAR draws five). Released LlamaGen \
+        checkpoints: --gpt-model GPT-B --gpt-ckpt c2i_B_256.pt --image-size 256 --vq-model VQ-16 \
+        --vq-ckpt vq_ds16_c2i.pt. Sampling flags not given take the model folder's generation_config.json, \
+        else LlamaGen's defaults (CFG 4, temperature 1, top-k 2000, top-p 1).
         """)
 
     @OptionGroup(title: "GPT") var gpt: GPTOptions
     @OptionGroup(title: "VQ decoder") var vq: VQOptions
 
-    @Option(name: .customLong("class-label"), help: "Class to draw (0 … num_classes−1).")
-    var classLabel: Int = 0
+    @Option(name: .customLong("class-label"), help: ArgumentHelp("""
+        What to draw. A model whose config names its classes (the glyph model: 0-9, A-Z) takes characters, \
+        several at once (ZIPAR, or Z,I,P,A,R); other models take class indices 0 … num_classes−1, several \
+        separated by commas. Several labels give one image each (seeds --seed, --seed+1, …) in a grid.
+        """, valueName: "labels"))
+    var classLabel: String = "0"
+
+    @Option(help: "Images per row of the grid when several labels are drawn (default: all, up to 12).")
+    var columns: Int?
 
     @Option(name: .customLong("cfg-scale"), help: "Classifier-free guidance scale; 1 or less turns guidance off.")
-    var cfgScale: Float = 4.0
+    var cfgScale: Float?
 
     @Option(name: .customLong("cfg-interval"), help: "Stop guidance after this many tokens (LlamaGen's count); −1 keeps it on.")
     var cfgInterval: Int = -1
 
     @Option(help: "Sampling temperature; 0 is greedy (argmax).")
-    var temperature: Float = 1.0
+    var temperature: Float?
 
     @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens (0: all).")
-    var topK: Int = 2000
+    var topK: Int?
 
     @Option(name: .customLong("top-p"), help: "Nucleus sampling mass (1: off).")
-    var topP: Float = 1.0
+    var topP: Float?
 
     @Option(help: "Random seed: the same seed gives the same image.")
     var seed: UInt64 = 0
@@ -60,119 +69,133 @@ struct Generate: ParsableCommand {
     @Option(help: ArgumentHelp("PNG to write.", valueName: "file"))
     var output: String = "zipar.png"
 
-    @Option(name: .customLong("tokens-out"), help: ArgumentHelp("Also write the tokens as JSON ({height, width, tokens}).", valueName: "file"))
+    @Option(name: .customLong("tokens-out"), help: ArgumentHelp("Also write the tokens as JSON ({height, width, tokens}; one label only).", valueName: "file"))
     var tokensOut: String?
 
-    @Option(name: .customLong("stats-out"), help: ArgumentHelp("Also write statistics as JSON (forward_passes, tokens_per_pass, cell_pass, drafts, accepted, rejected, seconds).", valueName: "file"))
+    @Option(name: .customLong("stats-out"), help: ArgumentHelp("Also write statistics as JSON (forward_passes, tokens_per_pass, cell_pass, drafts, accepted, rejected, seconds; one label only).", valueName: "file"))
     var statsOut: String?
 
     @Option(name: .customLong("order-out"), help: ArgumentHelp("Also write the decoding order as a PNG the size of the image: each token a block coloured by the pass that decoded it (dark violet: first, yellow: last).", valueName: "file"))
     var orderOut: String?
 
-    @Flag(name: .customLong("side-by-side"), help: "Write the image with the decoding-order picture to its right.")
+    @Flag(name: .customLong("side-by-side"), help: "Write each image with the decoding-order picture to its right.")
     var sideBySide = false
 
-    @Flag(help: "Score the image: the mean negative log-likelihood per token under the raster model (teacher forcing, one extra pass), in the summary and the statistics.")
+    @Flag(help: "Score the image: the mean negative log-likelihood per token under the raster model (teacher forcing, one extra pass), in the summary and the statistics (one label only).")
     var score = false
 
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
     func run() throws {
-        guard temperature >= 0 else { throw UsageError("--temperature \(temperature): must be 0 (greedy) or positive") }
-        guard topK >= 0 else { throw UsageError("--top-k \(topK): must be 0 or positive") }
-        guard topP > 0, topP <= 1 else { throw UsageError("--top-p \(topP): must lie in (0, 1]") }
         for (flag, path) in [("--output", output), ("--tokens-out", tokensOut), ("--stats-out", statsOut), ("--order-out", orderOut)] {
             if let path { try OutputFiles.checkWritable(path, flag: flag) }
         }
         let model = try gpt.load()
+        let classes = try Generate.classes(classLabel, config: model.config)
+        if classes.count > 1 {
+            for (flag, given) in [("--tokens-out", tokensOut != nil), ("--stats-out", statsOut != nil), ("--score", score)] where given {
+                throw UsageError("\(flag) applies to one image: give --class-label a single label")
+            }
+        }
+        if let columns, columns < 1 { throw UsageError("--columns \(columns): must be 1 or more") }
+        let sampling = try SamplingFlags(cfgScale: cfgScale, temperature: temperature, topK: topK, topP: topP)
+            .resolved(with: try gpt.generationConfig())
         let decoder = try vq.load()
         let generator = ImageGenerator(model: model)
-        var plan = try makeSchedule(layout: generator.layout)
-        let options = GenerationOptions(classLabel: classLabel, cfgScale: cfgScale, cfgInterval: cfgInterval,
-                                        sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP), seed: seed)
-        guard options.classLabel >= 0 && options.classLabel < model.config.num_classes else {
-            throw UsageError("--class-label \(classLabel) is out of range 0…\(model.config.num_classes - 1)")
-        }
+        let spec = try scheduleSpec(width: generator.layout.width)
         if gpt.isDefault && !quiet {
-            FileHandle.standardError.write("zipar: using the embedded default model (a small test model; see README)\n".data(using: .utf8)!)
+            FileHandle.standardError.write("zipar: using the embedded default model (glyphs 0-9 A-Z; see README)\n".data(using: .utf8)!)
         }
-        let progress = ProgressLine(enabled: !quiet)
-        var result = try generator.generate(schedule: &plan, options: options) { progress.update($0) }
-        progress.finish()
-        if score { result.stats.teacher_nll = generator.teacherForcedNLL(tokens: result.tokens, options: options) }
-        let decodeStart = Date()
-        try writeImages(decoder, result)
-        let decodeSeconds = Date().timeIntervalSince(decodeStart)
-        if let tokensOut {
-            try OutputFiles.writeJSON(TokenFile(height: result.height, width: result.width, tokens: result.tokens), to: tokensOut)
+        var images: [RGBImage] = [], orders: [RGBImage] = []
+        for (k, label) in classes.enumerated() {
+            let options = GenerationOptions(classLabel: label, cfgScale: sampling.cfgScale, cfgInterval: cfgInterval,
+                                            sampling: sampling.options, seed: seed &+ UInt64(k))
+            var plan = spec.schedule(layout: generator.layout, cfgInterval: cfgInterval)
+            let progress = ProgressLine(enabled: !quiet)
+            var result = try generator.generate(schedule: &plan, options: options) { progress.update($0) }
+            progress.finish()
+            if score { result.stats.teacher_nll = generator.teacherForcedNLL(tokens: result.tokens, options: options) }
+            let decodeStart = Date()
+            let image = try decoder.decode(tokens: result.tokens, height: result.height, width: result.width).rgbImage()
+            let decodeSeconds = Date().timeIntervalSince(decodeStart)
+            let order = RGBImage.passOrder(cellPass: result.stats.cell_pass, gridHeight: result.height, gridWidth: result.width,
+                                           width: image.width, height: image.height)
+            images.append(sideBySide ? RGBImage.sideBySide(image, order, gap: max(2, image.width / 32)) : image)
+            orders.append(order)
+            if let tokensOut {
+                try OutputFiles.writeJSON(TokenFile(height: result.height, width: result.width, tokens: result.tokens), to: tokensOut)
+            }
+            if let statsOut { try OutputFiles.writeJSON(result.stats, to: statsOut) }
+            if !quiet { summarize(result, label: model.config.labelName(label), decodeSeconds: decodeSeconds) }
         }
-        if let statsOut { try OutputFiles.writeJSON(result.stats, to: statsOut) }
-        if !quiet {
-            let s = result.stats
-            var line = String(format: "zipar: %@ %d×%d, %d passes", s.schedule, result.height, result.width, s.forward_passes)
-            if s.drafts > 0 { line += ", drafts \(s.drafts) (accepted \(s.accepted), rejected \(s.rejected))" }
-            if let nll = s.teacher_nll { line += String(format: ", NLL %.4f", nll) }
-            line += String(format: ", %.2f s tokens + %.2f s decode → %@\n", s.seconds, decodeSeconds, output)
-            FileHandle.standardError.write(line.data(using: .utf8)!)
-        }
+        let gap = max(2, (images.first?.width ?? 0) / 16), cols = columns ?? min(images.count, 12)
+        try writePNG(RGBImage.grid(images, columns: cols, gap: gap), to: output)
+        if let orderOut { try writePNG(RGBImage.grid(orders, columns: cols, gap: gap), to: orderOut) }
     }
 
-    /// The PNG (beside the decoding order with --side-by-side) and the order picture of --order-out.
-    func writeImages(_ decoder: VQDecoder, _ result: GenerationResult) throws {
-        guard sideBySide || orderOut != nil else {
-            return try writeImage(decoder, tokens: result.tokens, height: result.height, width: result.width, to: output)
-        }
-        let image = try decoder.decode(tokens: result.tokens, height: result.height, width: result.width).rgbImage()
-        let order = RGBImage.passOrder(cellPass: result.stats.cell_pass, gridHeight: result.height, gridWidth: result.width,
-                                       width: image.width, height: image.height)
-        let shown = sideBySide ? RGBImage.sideBySide(image, order, gap: max(2, image.width / 32)) : image
-        try writePNG(rgb: shown.pixels, width: shown.width, height: shown.height, to: output)
-        if let orderOut { try writePNG(rgb: order.pixels, width: order.width, height: order.height, to: orderOut) }
+    /// One summary line on stderr per image.
+    func summarize(_ result: GenerationResult, label: String, decodeSeconds: Double) {
+        let s = result.stats
+        var line = String(format: "zipar: %@ %@ %d×%d, %d passes", label, s.schedule, result.height, result.width, s.forward_passes)
+        if s.drafts > 0 { line += ", drafts \(s.drafts) (accepted \(s.accepted), rejected \(s.rejected))" }
+        if let nll = s.teacher_nll { line += String(format: ", NLL %.4f", nll) }
+        line += String(format: ", %.2f s tokens + %.2f s decode → %@\n", s.seconds, decodeSeconds, output)
+        FileHandle.standardError.write(line.data(using: .utf8)!)
     }
 
-    func makeSchedule(layout: SequenceLayout) throws -> any DecodingSchedule {
-        let width = layout.width
-        if window != nil && !["zipar", "zipar-reference"].contains(schedule) {
-            throw UsageError("--window applies to zipar and zipar-reference (zipar-adaptive takes --min-window)")
+    /// The classes `--class-label` names for a model (see its help).
+    static func classes(_ text: String, config: GPTConfig) throws -> [Int] {
+        let items: [String]
+        if let labels = config.labels {
+            items = text.filter { $0 != "," && !$0.isWhitespace }.map(String.init)
+            guard !items.isEmpty else { throw UsageError("--class-label is empty: give characters of \(labels)") }
+            for item in items where config.classIndex(item) == nil {
+                throw UsageError("--class-label '\(item)' is not a class of this model (its labels: \(labels))")
+            }
+        } else {
+            items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            for item in items where config.classIndex(item) == nil {
+                throw UsageError("--class-label '\(item)' is out of range 0…\(config.num_classes - 1)")
+            }
         }
-        if minWindow != nil && schedule != "zipar-adaptive" { throw UsageError("--min-window applies to zipar-adaptive only") }
-        if rowStart != nil && !["zipar", "zipar-adaptive"].contains(schedule) {
-            throw UsageError("--row-start applies to zipar and zipar-adaptive only")
+        return items.map { config.classIndex($0)! }
+    }
+
+    func scheduleSpec(width: Int) throws -> ScheduleSpec {
+        var start: RowStart?
+        if let rowStart {
+            guard let s = RowStart(rawValue: rowStart) else {
+                throw UsageError("--row-start '\(rowStart)': expected \(RowStart.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            start = s
         }
-        guard let start = RowStart(rawValue: rowStart ?? RowStart.neighbour.rawValue) else {
-            throw UsageError("--row-start '\(rowStart!)': expected \(RowStart.allCases.map(\.rawValue).joined(separator: ", "))")
+        do {
+            return try ScheduleSpec.make(name: schedule, width: width, window: window, minWindow: minWindow, rowStart: start)
+        } catch let error as ScheduleSpecError {
+            let flag = window != nil && schedule != "raster" ? "--window" : minWindow != nil ? "--min-window" : rowStart != nil ? "--row-start" : "--schedule"
+            throw UsageError("\(ScheduleSpec.names.contains(schedule) ? flag : "--schedule") \(error.description)")
         }
-        switch schedule {
-        case "raster":
-            return RasterSchedule(layout: layout, cfgInterval: cfgInterval)
-        case "zipar":
-            let range = ZipARSchedule.validWindows(width: width), w = window ?? max(1, width / 2)
-            guard range.contains(w) else {
-                throw UsageError("--window \(w) is outside \(range.lowerBound)…\(range.upperBound) for zipar on a \(width)-wide grid")
-            }
-            return ZipARSchedule(layout: layout, window: w, rowStart: start, cfgInterval: cfgInterval)
-        case "zipar-adaptive":
-            guard let range = ZipARAdaptiveSchedule.validMinWindows(width: width) else {
-                throw UsageError("--schedule zipar-adaptive needs a grid at least 3 tokens wide (this one is \(width))")
-            }
-            let s = minWindow ?? max(2, width / 2)
-            guard range.contains(s) else {
-                throw UsageError("--min-window \(s) is outside \(range.lowerBound)…\(range.upperBound) for zipar-adaptive on a \(width)-wide grid (a row's first two tokens settle in one pass, so no draft can come earlier than at 2)")
-            }
-            return ZipARAdaptiveSchedule(layout: layout, minWindow: s, rowStart: start, cfgInterval: cfgInterval)
-        case "zipar-reference":
-            guard let range = ZipARReferenceSchedule.validWindows(width: width) else {
-                throw UsageError("--schedule zipar-reference needs a grid at least 3 tokens wide (this one is \(width))")
-            }
-            let w = window ?? max(2, width / 2)
-            guard range.contains(w) else {
-                throw UsageError("--window \(w) is outside \(range.lowerBound)…\(range.upperBound) for zipar-reference on a \(width)-wide grid")
-            }
-            return ZipARReferenceSchedule(layout: layout, window: w, cfgInterval: cfgInterval)
-        default:
-            throw UsageError("--schedule '\(schedule)': expected raster, zipar, zipar-adaptive or zipar-reference")
-        }
+    }
+}
+
+/// The sampling flags as given (nil: not given), resolved against a model's generation_config.json and
+/// then LlamaGen's defaults.
+struct SamplingFlags {
+    var cfgScale: Float?, temperature: Float?, topK: Int?, topP: Float?
+
+    init(cfgScale: Float?, temperature: Float?, topK: Int?, topP: Float?) throws {
+        if let temperature, !(temperature >= 0) { throw UsageError("--temperature \(temperature): must be 0 (greedy) or positive") }
+        if let topK, topK < 0 { throw UsageError("--top-k \(topK): must be 0 or positive") }
+        if let topP, !(topP > 0 && topP <= 1) { throw UsageError("--top-p \(topP): must lie in (0, 1]") }
+        (self.cfgScale, self.temperature, self.topK, self.topP) = (cfgScale, temperature, topK, topP)
+    }
+
+    /// The settings to sample with: flag, else the model's generation config, else LlamaGen's default.
+    func resolved(with model: GenerationConfig?) -> (cfgScale: Float, options: SamplingOptions) {
+        let options = SamplingOptions(temperature: temperature ?? model?.temperature ?? 1, topK: topK ?? model?.top_k ?? 2000,
+                                      topP: topP ?? model?.top_p ?? 1)
+        return (cfgScale ?? model?.cfg_scale ?? 4, options)
     }
 }
 

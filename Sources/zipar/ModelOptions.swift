@@ -28,6 +28,14 @@ struct GPTOptions: ParsableArguments {
     /// True when no model was named (the embedded default is used).
     var isDefault: Bool { directory == nil && preset == nil }
 
+    /// The sampling defaults of the model folder (its generation_config.json), if it has one; presets
+    /// have none.
+    func generationConfig() throws -> GenerationConfig? {
+        if let directory { return try ModelFiles.generationConfig(in: directory) }
+        if preset != nil { return nil }
+        return try ModelFiles.generationConfig(in: try DefaultModel.directory("gpt"))
+    }
+
     func load() throws -> GPT {
         if let directory {
             guard preset == nil, checkpoint == nil, randomSeed == nil else {

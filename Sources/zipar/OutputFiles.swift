@@ -49,6 +49,5 @@ struct TokenFile: Codable {
 
 /// Decodes tokens to pixels and writes the PNG atomically.
 func writeImage(_ decoder: VQDecoder, tokens: [Int], height: Int, width: Int, to path: String) throws {
-    let image = try decoder.decode(tokens: tokens, height: height, width: width).rgbImage()
-    try writePNG(rgb: image.pixels, width: image.width, height: image.height, to: path)
+    try writePNG(try decoder.decode(tokens: tokens, height: height, width: width).rgbImage(), to: path)
 }

@@ -62,12 +62,52 @@ final class CLITests: XCTestCase {
 
     func testGeneratesWithTheDefaultModel() throws {
         let out = work.appendingPathComponent("ok.png"), stats = work.appendingPathComponent("stats.json")
-        let (status, stderr) = try run(["generate", "--schedule", "zipar-reference", "--window", "3", "--quiet",
-                                        "--output", out.path, "--stats-out", stats.path])
+        let (status, stderr) = try run(["generate", "--class-label", "Z", "--schedule", "zipar-reference", "--window", "3",
+                                        "--quiet", "--output", out.path, "--stats-out", stats.path])
         XCTAssertEqual(status, 0, stderr)
-        XCTAssertEqual(try readPNG(out.path).width, 32)
+        XCTAssertEqual(try readPNG(out.path).width, 48)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any]
-        XCTAssertEqual(json?["forward_passes"] as? Int, 2 * 8 + 6 * 3)
+        XCTAssertEqual(json?["forward_passes"] as? Int, 2 * 12 + 10 * 3)
+    }
+
+    /// Several characters give a grid: one 48-pixel image per label with a gap of 3 (48 / 16) between them,
+    /// `--columns` wrapping the rows; the same label at the same seed gives the same image.
+    func testGridOfLabels() throws {
+        let grid = work.appendingPathComponent("grid.png"), single = work.appendingPathComponent("a.png")
+        var (status, stderr) = try run(["generate", "--class-label", "A,B,C", "--columns", "2", "--quiet", "--output", grid.path])
+        XCTAssertEqual(status, 0, stderr)
+        let image = try readPNG(grid.path)
+        XCTAssertEqual([image.width, image.height], [2 * 48 + 3, 2 * 48 + 3])
+        (status, stderr) = try run(["generate", "--class-label", "A", "--quiet", "--output", single.path])
+        XCTAssertEqual(status, 0, stderr)
+        let a = try readPNG(single.path)
+        for y in 0..<48 {
+            XCTAssertEqual(Array(image.pixels[(y * image.width) * 3..<(y * image.width + 48) * 3]), Array(a.pixels[y * 48 * 3..<(y + 1) * 48 * 3]))
+        }
+        // the white gap and the empty fourth cell
+        XCTAssertEqual(image.pixels[(10 * image.width + 49) * 3], 255)
+        XCTAssertEqual(Set(image.pixels[((60 * image.width) + 60) * 3..<((60 * image.width) + 90) * 3]), [255])
+    }
+
+    /// A model folder's generation_config.json supplies the sampling settings that no flag gives; a flag wins.
+    func testGenerationConfigDefaults() throws {
+        let dir = try gptFolder("withdefaults")
+        let vq = tiny.appendingPathComponent("vq").path
+        func tokens(_ extra: [String]) throws -> [Int] {
+            let t = work.appendingPathComponent("t.json")
+            let (status, stderr) = try run(["generate", "--gpt", dir, "--vq", vq, "--class-label", "3", "--quiet",
+                                            "--output", work.appendingPathComponent("x.png").path, "--tokens-out", t.path] + extra)
+            XCTAssertEqual(status, 0, stderr)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: t)) as? [String: Any]
+            return json?["tokens"] as? [Int] ?? []
+        }
+        let greedy = try tokens(["--temperature", "0"]), sampled = try tokens([])
+        XCTAssertNotEqual(greedy, sampled)
+        try Data(#"{"temperature": 0}"#.utf8).write(to: URL(fileURLWithPath: dir).appendingPathComponent("generation_config.json"))
+        XCTAssertEqual(try tokens([]), greedy)
+        XCTAssertEqual(try tokens(["--temperature", "1"]), sampled)
+        try Data(#"{"top_p": 2}"#.utf8).write(to: URL(fileURLWithPath: dir).appendingPathComponent("generation_config.json"))
+        try expectFailure(["generate", "--gpt", dir, "--vq", vq], mentions: "generation_config.json")
     }
 
     func testBadInputs() throws {
@@ -81,8 +121,12 @@ final class CLITests: XCTestCase {
         try expectFailure(["generate", "--gpt", try gptFolder("wide", config: wide), "--vq", vq], mentions: "has shape")
         let deep = #"{"dim": 128, "n_layer": 3, "n_head": 2, "vocab_size": 1024, "block_size": 64, "num_classes": 10}"#
         try expectFailure(["generate", "--gpt", try gptFolder("deep", config: deep), "--vq", vq], mentions: "missing weight 'layers.2.")
-        try expectFailure(["generate", "--class-label", "10"], mentions: "--class-label")
-        try expectFailure(["generate", "--schedule", "zipar-reference", "--window", "8"], mentions: "--window")
+        try expectFailure(["generate", "--class-label", "a"], mentions: "--class-label")
+        try expectFailure(["generate", "--gpt", try gptFolder("indices"), "--vq", vq, "--class-label", "10"], mentions: "--class-label")
+        try expectFailure(["generate", "--class-label", "AB", "--stats-out", work.appendingPathComponent("s.json").path], mentions: "--stats-out")
+        try expectFailure(["generate", "--columns", "0"], mentions: "--columns")
+        try expectFailure(["generate", "--schedule", "zipar-reference", "--window", "12"], mentions: "--window")
+        try expectFailure(["generate", "--schedule", "raster", "--min-window", "3"], mentions: "--min-window")
         try expectFailure(["generate", "--schedule", "zipar-reference", "--window", "1"], mentions: "--window")
         try expectFailure(["generate", "--schedule", "diagonal"], mentions: "--schedule")
         try expectFailure(["generate", "--top-p", "0"], mentions: "--top-p")

@@ -17,6 +17,9 @@ public struct GPTConfig: Codable, Equatable, Sendable {
     public var vocab_size: Int = 16384
     public var cls_token_num: Int = 1
     public var block_size: Int = 256
+    /// Not a LlamaGen field: the character each class draws (class k draws the k-th character), when the
+    /// model folder names its classes (the glyph demo model does).
+    public var labels: String? = nil
 
     public init() {}
 
@@ -39,6 +42,7 @@ public struct GPTConfig: Codable, Equatable, Sendable {
         vocab_size = try value(.vocab_size, vocab_size)
         cls_token_num = try value(.cls_token_num, cls_token_num)
         block_size = try value(.block_size, block_size)
+        labels = try c.decodeIfPresent(String.self, forKey: .labels)
     }
 
     /// Key/value heads (grouped-query attention when fewer than `n_head`).
@@ -67,6 +71,25 @@ public struct GPTConfig: Codable, Equatable, Sendable {
         guard cls_token_num == 1 else { throw bad("cls_token_num \(cls_token_num) is not supported for c2i (LlamaGen's class-conditional models use 1)") }
         guard block_size > 0, gridSize * gridSize == block_size else { throw bad("block_size \(block_size) is not a square number") }
         guard rope_base > 0, norm_eps >= 0 else { throw bad("rope_base must be positive and norm_eps non-negative") }
+        if let labels, labels.count != num_classes || Set(labels).count != labels.count {
+            throw bad("labels has \(labels.count) characters (\(Set(labels).count) distinct); it needs one distinct character per class (\(num_classes))")
+        }
+    }
+
+    /// The class a label names: one character of `labels` when the model has them and it is one of them,
+    /// else a class index 0 … num_classes − 1. Nil when it is neither.
+    public func classIndex(_ label: String) -> Int? {
+        if let labels, label.count == 1, let i = labels.firstIndex(of: Character(label)) {
+            return labels.distance(from: labels.startIndex, to: i)
+        }
+        guard let i = Int(label), i >= 0, i < num_classes else { return nil }
+        return i
+    }
+
+    /// What class `index` draws: its character, or the index when the model has no labels.
+    public func labelName(_ index: Int) -> String {
+        guard let labels, index >= 0, index < labels.count else { return String(index) }
+        return String(labels[labels.index(labels.startIndex, offsetBy: index)])
     }
 
     /// LlamaGen's class-conditional presets by name (GPT-B, GPT-L, GPT-XL, GPT-XXL, GPT-3B, GPT-1B), for a

@@ -14,7 +14,11 @@ public enum ModelFiles {
 
     /// Decodes `directory/config.json` as `T`; errors name the file and the field.
     public static func config<T: Decodable>(_: T.Type, in directory: String) throws -> T {
-        let path = (directory as NSString).appendingPathComponent("config.json")
+        try decodeJSON(T.self, at: (directory as NSString).appendingPathComponent("config.json"))
+    }
+
+    /// Decodes the JSON file at `path` as `T`; errors name the file and the field.
+    static func decodeJSON<T: Decodable>(_: T.Type, at path: String) throws -> T {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError(path, "cannot read config file")
         }

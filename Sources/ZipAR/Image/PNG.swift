@@ -20,6 +20,11 @@ public func writePNG(rgb: [UInt8], width: Int, height: Int, to path: String) thr
     try PNG.writeAtomically(bytes, to: path)
 }
 
+/// Writes an image as PNG, atomically (see `writePNG(rgb:width:height:to:)`).
+public func writePNG(_ image: RGBImage, to path: String) throws {
+    try writePNG(rgb: image.pixels, width: image.width, height: image.height, to: path)
+}
+
 /// Reads an 8-bit, non-interlaced RGB or RGBA PNG (alpha is dropped).
 public func readPNG(_ path: String) throws -> RGBImage {
     guard let data = FileManager.default.contents(atPath: path) else {

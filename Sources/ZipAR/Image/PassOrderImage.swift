@@ -21,20 +21,6 @@ extension RGBImage {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    /// `left` and `right` next to each other, top-aligned, `gap` white columns between them; the shorter
-    /// one is padded with white below.
-    public static func sideBySide(_ left: RGBImage, _ right: RGBImage, gap: Int) -> RGBImage {
-        let width = left.width + gap + right.width, height = max(left.height, right.height)
-        var pixels = [UInt8](repeating: 255, count: width * height * 3)
-        for (image, x0) in [(left, 0), (right, left.width + gap)] {
-            for y in 0..<image.height {
-                let to = (y * width + x0) * 3, from = y * image.width * 3
-                pixels.replaceSubrange(to..<to + image.width * 3, with: image.pixels[from..<from + image.width * 3])
-            }
-        }
-        return RGBImage(width: width, height: height, pixels: pixels)
-    }
-
     /// A point of the ramp at t ∈ [0, 1] (viridis, linear between five stops).
     private static func passColour(_ t: Float) -> (UInt8, UInt8, UInt8) {
         let stops: [(Float, Float, Float)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]

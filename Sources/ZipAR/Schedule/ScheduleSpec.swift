@@ -1,0 +1,112 @@
+/// A decoding schedule by name and size, checked against a grid width, before any image exists:
+/// what the command line, the benchmark and the quality evaluation name, and what makes a fresh
+/// schedule for each image.
+///
+/// Text form (`parse`): `raster`, `zipar:W`, `zipar-adaptive:S`, `zipar-reference:W` (W the window,
+/// S the minimum window); a missing number means half the grid width.
+public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible {
+    case raster
+    case zipar(window: Int, rowStart: RowStart)
+    case ziparAdaptive(minWindow: Int, rowStart: RowStart)
+    case ziparReference(window: Int)
+
+    /// The schedule names `parse` knows.
+    public static let names = ["raster", "zipar", "zipar-adaptive", "zipar-reference"]
+
+    /// Builds a spec from a name and optional sizes, checking each against a grid `width` tokens wide.
+    /// `window` applies to zipar and zipar-reference, `minWindow` to zipar-adaptive, `rowStart` to zipar
+    /// and zipar-adaptive; an option given to a schedule that does not take it is an error.
+    public static func make(name: String, width: Int, window: Int? = nil, minWindow: Int? = nil,
+                            rowStart: RowStart? = nil) throws -> ScheduleSpec {
+        if window != nil && !["zipar", "zipar-reference"].contains(name) {
+            throw ScheduleSpecError("the window applies to zipar and zipar-reference (zipar-adaptive takes a minimum window)")
+        }
+        if minWindow != nil && name != "zipar-adaptive" { throw ScheduleSpecError("the minimum window applies to zipar-adaptive only") }
+        if rowStart != nil && !["zipar", "zipar-adaptive"].contains(name) {
+            throw ScheduleSpecError("the row start applies to zipar and zipar-adaptive only")
+        }
+        let start = rowStart ?? .neighbour
+        switch name {
+        case "raster":
+            return .raster
+        case "zipar":
+            let range = ZipARSchedule.validWindows(width: width), w = window ?? max(1, width / 2)
+            try check(w, in: range, what: "window", schedule: name, width: width)
+            return .zipar(window: w, rowStart: start)
+        case "zipar-adaptive":
+            let s = minWindow ?? max(2, width / 2)
+            try check(s, in: ZipARAdaptiveSchedule.validMinWindows(width: width), what: "minimum window", schedule: name, width: width)
+            return .ziparAdaptive(minWindow: s, rowStart: start)
+        case "zipar-reference":
+            let w = window ?? max(2, width / 2)
+            try check(w, in: ZipARReferenceSchedule.validWindows(width: width), what: "window", schedule: name, width: width)
+            return .ziparReference(window: w)
+        default:
+            throw ScheduleSpecError("'\(name)' is not a schedule (expected \(names.joined(separator: ", ")))")
+        }
+    }
+
+    /// Parses one text form (see the type's comment) for a grid `width` tokens wide.
+    public static func parse(_ text: String, width: Int) throws -> ScheduleSpec {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count <= 2 else { throw ScheduleSpecError("'\(text)': expected NAME or NAME:NUMBER") }
+        var size: Int?
+        if parts.count == 2 {
+            guard let n = Int(parts[1]) else { throw ScheduleSpecError("'\(text)': '\(parts[1])' is not a whole number") }
+            size = n
+        }
+        do {
+            switch parts[0] {
+            case "raster":
+                guard size == nil else { throw ScheduleSpecError("raster takes no number") }
+                return .raster
+            case "zipar-adaptive": return try make(name: parts[0], width: width, minWindow: size)
+            default: return try make(name: parts[0], width: width, window: size)
+            }
+        } catch let error as ScheduleSpecError {
+            throw ScheduleSpecError(parts.count == 2 ? "'\(text)': \(error.description)" : error.description)
+        }
+    }
+
+    /// Parses a comma-separated list of text forms ("raster,zipar:4,zipar-reference:8").
+    public static func parseList(_ text: String, width: Int) throws -> [ScheduleSpec] {
+        try text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { try parse($0.trimmingCharacters(in: .whitespaces), width: width) }
+    }
+
+    /// The text form; `parse(description)` gives this spec back (the row start is not part of it).
+    public var description: String {
+        switch self {
+        case .raster: return "raster"
+        case .zipar(let w, _): return "zipar:\(w)"
+        case .ziparAdaptive(let s, _): return "zipar-adaptive:\(s)"
+        case .ziparReference(let w): return "zipar-reference:\(w)"
+        }
+    }
+
+    /// A fresh schedule for one image.
+    public func schedule(layout: SequenceLayout, cfgInterval: Int = -1) -> any DecodingSchedule {
+        switch self {
+        case .raster: return RasterSchedule(layout: layout, cfgInterval: cfgInterval)
+        case let .zipar(w, start): return ZipARSchedule(layout: layout, window: w, rowStart: start, cfgInterval: cfgInterval)
+        case let .ziparAdaptive(s, start):
+            return ZipARAdaptiveSchedule(layout: layout, minWindow: s, rowStart: start, cfgInterval: cfgInterval)
+        case .ziparReference(let w): return ZipARReferenceSchedule(layout: layout, window: w, cfgInterval: cfgInterval)
+        }
+    }
+
+    private static func check(_ value: Int, in range: ClosedRange<Int>?, what: String, schedule: String, width: Int) throws {
+        guard let range else {
+            throw ScheduleSpecError("\(schedule) needs a grid at least 3 tokens wide (this one is \(width))")
+        }
+        guard range.contains(value) else {
+            throw ScheduleSpecError("\(what) \(value) is outside \(range.lowerBound)…\(range.upperBound) for \(schedule) on a \(width)-wide grid")
+        }
+    }
+}
+
+/// A schedule name or size that cannot be used, in one line.
+public struct ScheduleSpecError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

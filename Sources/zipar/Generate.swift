@@ -207,9 +207,14 @@ final class ProgressLine {
     init(enabled: Bool) { self.enabled = enabled && isatty(2) != 0 }
 
     func update(_ p: GenerationProgress) -> Bool {
-        guard enabled, Date().timeIntervalSince(last) > 0.1 || p.tokensDone == p.tokensTotal else { return true }
+        show("pass \(p.pass), tokens \(p.tokensDone)/\(p.tokensTotal)", force: p.tokensDone == p.tokensTotal)
+    }
+
+    /// Shows `text` (at most ten times a second unless `force`); always true (never cancels).
+    func show(_ text: String, force: Bool = false) -> Bool {
+        guard enabled, Date().timeIntervalSince(last) > 0.1 || force else { return true }
         last = Date()
-        FileHandle.standardError.write("\rpass \(p.pass), tokens \(p.tokensDone)/\(p.tokensTotal)".data(using: .utf8)!)
+        FileHandle.standardError.write("\r\(text)".data(using: .utf8)!)
         return true
     }
 

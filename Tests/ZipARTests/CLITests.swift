@@ -51,7 +51,8 @@ final class CLITests: XCTestCase {
 
     func expectFailure(_ args: [String], mentions: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let out = work.appendingPathComponent("out.png")
-        let (status, stderr) = try run(args + ["--output", out.path] + (args.first == "generate" ? ["--quiet"] : []))
+        let writes = ["generate", "decode"].contains(args.first ?? "")
+        let (status, stderr) = try run(args + (writes ? ["--output", out.path] : []) + (["generate", "eval"].contains(args.first ?? "") ? ["--quiet"] : []))
         XCTAssertNotEqual(status, 0, file: file, line: line)
         XCTAssertTrue(stderr.contains(mentions), "stderr: \(stderr)", file: file, line: line)
         XCTAssertEqual(stderr.split(separator: "\n").count, 1, "one line expected: \(stderr)", file: file, line: line)
@@ -133,6 +134,38 @@ final class CLITests: XCTestCase {
         let (status, stderr) = try run(["generate", "--quiet", "--output", "/nonexistent-folder/x.png"])
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(stderr.contains("/nonexistent-folder"), stderr)
+    }
+
+    /// `zipar eval` scores each schedule on the same seeds; --json gives one row per schedule.
+    func testEvalReportsEachSchedule() throws {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = ["eval", "--per-class", "2", "--classes", "A,7", "--schedules", "raster,zipar:12,zipar-reference:4", "--json", "--quiet"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = Pipe()
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let report = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let rows = report?["rows"] as? [[String: Any]] ?? []
+        XCTAssertEqual(rows.map { $0["schedule"] as? String }, ["raster", "zipar:12", "zipar-reference:4"])
+        XCTAssertEqual(rows.map { $0["passes_per_image"] as? Double }, [144, 144, Double(2 * 12 + 10 * 4)])
+        XCTAssertEqual(rows.map { $0["images"] as? Int }, [4, 4, 4])
+        // zipar with the window = the grid width is raster order token for token: same images, same scores
+        XCTAssertEqual(rows[0]["accuracy"] as? Double, rows[1]["accuracy"] as? Double)
+        XCTAssertEqual(rows[0]["frechet_distance"] as? Double, rows[1]["frechet_distance"] as? Double)
+        XCTAssertEqual(report?["classes"] as? String, "A,7")
+    }
+
+    func testEvalBadInputs() throws {
+        let tinyModel = ["--gpt", tiny.appendingPathComponent("gpt").path, "--vq", tiny.appendingPathComponent("vq").path]
+        try expectFailure(["eval", "--schedules", "raster,zipar:13"], mentions: "--schedules")
+        try expectFailure(["eval", "--per-class", "0"], mentions: "--per-class")
+        try expectFailure(["eval", "--classes", "a"], mentions: "--class-label")
+        try expectFailure(["eval"] + tinyModel, mentions: "--classifier")
+        try expectFailure(["eval", "--classifier", work.path], mentions: "config.json")
     }
 
     func testDecodeRejectsBadTokenFiles() throws {

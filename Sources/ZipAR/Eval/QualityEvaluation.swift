@@ -1,0 +1,92 @@
+import Foundation
+
+/// One schedule's quality and speed over an image set (`QualityEvaluation.run`).
+public struct QualityRow: Codable, Sendable {
+    public var schedule: String
+    public var images: Int
+    /// Mean model passes per image, prefill included.
+    public var passes_per_image: Double
+    /// Mean seconds per image for the tokens, and for the VQ decode.
+    public var seconds_per_image: Double
+    public var decode_seconds_per_image: Double
+    /// Share of images the classifier assigns to the class they were generated for.
+    public var accuracy: Double
+    /// Fréchet distance of the classifier features of the images to the reference (held-out real) ones
+    /// (nil for fewer than two images).
+    public var frechet_distance: Double?
+    /// zipar-adaptive: drafts proposed, accepted and rejected, summed over the images.
+    public var drafts: Int, accepted: Int, rejected: Int
+}
+
+/// Scores schedules by what they draw: generates the same (class, seed) set with each schedule, decodes
+/// it, and measures the classifier's accuracy and the Fréchet distance of its features to a reference.
+/// Image i of every class uses seed `seed + i`, so schedules are compared on identical random streams.
+public final class QualityEvaluation {
+    public let generator: ImageGenerator
+    public let decoder: VQDecoder
+    public let classifier: GlyphClassifier
+    public let reference: FeatureStatistics
+
+    public init(model: GPT, decoder: VQDecoder, classifier: GlyphClassifier, reference: FeatureStatistics) throws {
+        let side = model.config.gridSize * decoder.downsample
+        guard side == classifier.config.image_size else {
+            throw QualityEvaluationError("the model draws \(side)×\(side) images, the classifier takes \(classifier.config.image_size)×\(classifier.config.image_size)")
+        }
+        guard classifier.config.num_classes == model.config.num_classes else {
+            throw QualityEvaluationError("the model has \(model.config.num_classes) classes, the classifier \(classifier.config.num_classes)")
+        }
+        guard reference.dimension == classifier.config.fc_hidden else {
+            throw QualityEvaluationError("the reference statistics have \(reference.dimension) features, the classifier \(classifier.config.fc_hidden)")
+        }
+        generator = ImageGenerator(model: model)
+        self.decoder = decoder
+        self.classifier = classifier
+        self.reference = reference
+    }
+
+    /// Generates `perClass` images of each class in `classes` with `spec` and scores them. `progress`
+    /// gets (images done, images in all) after each image; returning false cancels.
+    public func run(_ spec: ScheduleSpec, classes: [Int], perClass: Int, cfgScale: Float, cfgInterval: Int = -1,
+                    sampling: SamplingOptions, seed: UInt64,
+                    progress: ((Int, Int) -> Bool)? = nil) throws -> QualityRow {
+        precondition(perClass > 0 && !classes.isEmpty, "nothing to evaluate")
+        var features: [[Float]] = [], correct = 0, passes = 0, seconds = 0.0, decodeSeconds = 0.0
+        var row = QualityRow(schedule: spec.description, images: 0, passes_per_image: 0, seconds_per_image: 0,
+                             decode_seconds_per_image: 0, accuracy: 0, frechet_distance: nil, drafts: 0, accepted: 0, rejected: 0)
+        let total = classes.count * perClass
+        for i in 0..<perClass {
+            for label in classes {
+                var schedule = spec.schedule(layout: generator.layout, cfgInterval: cfgInterval)
+                let options = GenerationOptions(classLabel: label, cfgScale: cfgScale, cfgInterval: cfgInterval,
+                                                sampling: sampling, seed: seed &+ UInt64(i))
+                let result = try generator.generate(schedule: &schedule, options: options)
+                let t0 = Date()
+                let image = try decoder.decode(tokens: result.tokens, height: result.height, width: result.width).rgbImage()
+                decodeSeconds += Date().timeIntervalSince(t0)
+                let (logits, f) = classifier.classify(image)
+                if logits.indices.max(by: { logits[$0] < logits[$1] }) == label { correct += 1 }
+                features.append(f)
+                passes += result.stats.forward_passes
+                seconds += result.stats.seconds
+                row.drafts += result.stats.drafts
+                row.accepted += result.stats.accepted
+                row.rejected += result.stats.rejected
+                if let progress, !progress(features.count, total) { throw GenerationError.cancelled }
+            }
+        }
+        let n = Double(features.count)
+        row.images = features.count
+        row.passes_per_image = Double(passes) / n
+        row.seconds_per_image = seconds / n
+        row.decode_seconds_per_image = decodeSeconds / n
+        row.accuracy = Double(correct) / n
+        if features.count >= 2 { row.frechet_distance = frechetDistance(FeatureStatistics(features: features), reference) }
+        return row
+    }
+}
+
+/// A model, decoder and classifier that do not fit together, in one line.
+public struct QualityEvaluationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

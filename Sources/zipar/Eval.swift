@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import ZipAR
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure what each schedule draws: classifier accuracy and Fréchet distance over a seeded image set.",
+        discussion: """
+        Generates --per-class images of every class (image i of each class with seed --seed + i, the same for \\
+        every schedule), decodes them and scores them with a glyph classifier: the share recognised as the \\
+        class asked for, and the Fréchet distance between the classifier's features of the generated images \\
+        and of held-out real ones (the classifier folder's fd_reference.safetensors). With no model \\
+        arguments: the embedded glyph model and its classifier.
+        """)
+
+    @OptionGroup(title: "GPT") var gpt: GPTOptions
+    @OptionGroup(title: "VQ decoder") var vq: VQOptions
+
+    @Option(help: ArgumentHelp("Classifier folder: config.json, model.safetensors, fd_reference.safetensors (default: the embedded one).", valueName: "dir"))
+    var classifier: String?
+
+    @Option(help: ArgumentHelp("Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the minimum window).", valueName: "list"))
+    var schedules: String = "raster,zipar:6,zipar-reference:6"
+
+    @Option(name: .customLong("per-class"), help: "Images per class and schedule.")
+    var perClass: Int = 20
+
+    @Option(help: ArgumentHelp("Classes to draw, as --class-label of generate takes them (default: all).", valueName: "labels"))
+    var classes: String?
+
+    @Option(name: .customLong("cfg-scale"), help: "Classifier-free guidance scale (default: the model's generation_config.json, else 4).")
+    var cfgScale: Float?
+
+    @Option(help: "Sampling temperature (default: the model's generation_config.json, else 1).")
+    var temperature: Float?
+
+    @Option(name: .customLong("top-k"), help: "Top-k (default: the model's generation_config.json, else 2000).")
+    var topK: Int?
+
+    @Option(name: .customLong("top-p"), help: "Top-p (default: the model's generation_config.json, else 1).")
+    var topP: Float?
+
+    @Option(help: "Seed of image 0 of each class; image i uses seed + i.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print one JSON object (settings and a row per schedule) instead of the table.")
+    var json = false
+
+    @Flag(help: "No progress line on stderr.")
+    var quiet = false
+
+    func run() throws {
+        guard perClass >= 1 else { throw UsageError("--per-class \(perClass): must be 1 or more") }
+        let model = try gpt.load()
+        let specs: [ScheduleSpec]
+        do {
+            specs = try ScheduleSpec.parseList(schedules, width: model.config.gridSize)
+        } catch let error as ScheduleSpecError {
+            throw UsageError("--schedules \(error.description)")
+        }
+        let labels = try classes.map { try Generate.classes($0, config: model.config) } ?? Array(0..<model.config.num_classes)
+        let sampling = try SamplingFlags(cfgScale: cfgScale, temperature: temperature, topK: topK, topP: topP)
+            .resolved(with: try gpt.generationConfig())
+        let folder = try classifier ?? DefaultModel.directory("classifier")
+        let glyphs = try GlyphClassifier(directory: folder)
+        let reference = try FeatureStatistics(file: (folder as NSString).appendingPathComponent("fd_reference.safetensors"))
+        let evaluation: QualityEvaluation
+        do {
+            evaluation = try QualityEvaluation(model: model, decoder: try vq.load(), classifier: glyphs, reference: reference)
+        } catch let error as QualityEvaluationError {
+            throw UsageError("--classifier \(folder): \(error.description)")
+        }
+        var rows: [QualityRow] = []
+        for spec in specs {
+            let progress = ProgressLine(enabled: !quiet)
+            rows.append(try evaluation.run(spec, classes: labels, perClass: perClass, cfgScale: sampling.cfgScale,
+                                           sampling: sampling.options, seed: seed) { done, total in
+                progress.show("\(spec): image \(done)/\(total)")
+            })
+            progress.finish()
+        }
+        let report = EvalReport(per_class: perClass, classes: labels.map(model.config.labelName).joined(separator: ","),
+                                cfg_scale: sampling.cfgScale, temperature: sampling.options.temperature,
+                                top_k: sampling.options.topK, top_p: sampling.options.topP, seed: seed,
+                                classifier: classifier ?? "embedded default", rows: rows)
+        print(json ? try report.json() : report.table())
+    }
+}
+
+/// What `zipar eval` prints: its settings and one row per schedule.
+struct EvalReport: Codable {
+    var per_class: Int, classes: String, cfg_scale: Float, temperature: Float, top_k: Int, top_p: Float, seed: UInt64
+    var classifier: String
+    var rows: [QualityRow]
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    func table() -> String {
+        var lines = [String(format: "zipar eval: %d image(s) per class of %@; CFG %.1f, temperature %.2f, top-k %d, top-p %.2f; seeds %llu…%llu",
+                            per_class, classes, cfg_scale, temperature, top_k, top_p, seed, seed &+ UInt64(per_class - 1)),
+                     "classifier: \(classifier)", "",
+                     "schedule            passes  s/image  accuracy       FD  drafts (accepted)"]
+        for r in rows {
+            let fd = r.frechet_distance.map { String(format: "%8.1f", $0) } ?? "       -"
+            let drafts = r.drafts > 0 ? "\(r.drafts) (\(r.accepted))" : "-"
+            lines.append(String(format: "%@ %7.1f  %7.3f  %7.1f %%  %@  %@", r.schedule.padding(toLength: 18, withPad: " ", startingAt: 0),
+                                r.passes_per_image, r.seconds_per_image, 100 * r.accuracy, fd, drafts))
+        }
+        lines.append("(passes and s/image: means per image, tokens only; FD: Fréchet distance of the classifier's features to held-out real glyphs, lower is better)")
+        return lines.joined(separator: "\n")
+    }
+}

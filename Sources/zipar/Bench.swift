@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices: float32 or bfloat16.")
     var weightsDtype: String = "float32"
 
-    @Option(help: "Comma-separated schedules: raster, zipar-reference:W (W the window).")
+    @Option(help: "Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the minimum window).")
     var schedules: String = "raster,zipar-reference:8,zipar-reference:4"
 
     @Option(help: "Untimed rounds first (one image per schedule each).")
@@ -62,8 +62,8 @@ struct Bench: ParsableCommand {
         guard warmup >= 0 else { throw UsageError("--warmup \(warmup): must be 0 or more") }
         guard repeats >= 1 else { throw UsageError("--repeats \(repeats): must be 1 or more") }
         do {
-            plan.schedules = try BenchmarkSchedule.parseList(schedules, width: plan.gpt.gridSize)
-        } catch let error as BenchmarkError {
+            plan.schedules = try ScheduleSpec.parseList(schedules, width: plan.gpt.gridSize)
+        } catch let error as ScheduleSpecError {
             throw UsageError("--schedules \(error.description)")
         }
         plan.precision = precision

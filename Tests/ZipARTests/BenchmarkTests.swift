@@ -5,12 +5,16 @@ final class BenchmarkTests: XCTestCase {
     /// The smoke plan runs end to end: positive timings and rates, passes as the schedule formulas say.
     func testSmokeReportIsSane() throws {
         var plan = BenchmarkPlan.smoke
+        plan.schedules += [.zipar(window: 4, rowStart: .neighbour), .ziparAdaptive(minWindow: 4, rowStart: .neighbour)]
         plan.warmup = 0
         plan.repeats = 1
         let report = try Benchmark.run(plan)
         let (h, w) = (report.model.gridHeight, report.model.gridWidth)
-        XCTAssertEqual(report.schedules.map(\.name), ["raster", "zipar-reference:8", "zipar-reference:4"])
-        XCTAssertEqual(report.schedules.map(\.passes), [h * w, 2 * w + (h - 2) * 8, 2 * w + (h - 2) * 4])
+        XCTAssertEqual(report.schedules.map(\.name), ["raster", "zipar-reference:8", "zipar-reference:4", "zipar:4", "zipar-adaptive:4"])
+        XCTAssertEqual(report.schedules.prefix(4).map(\.passes), [h * w, 2 * w + (h - 2) * 8, 2 * w + (h - 2) * 4, w + (h - 1) * 4])
+        XCTAssertGreaterThan(report.schedules[4].drafts, 0)
+        XCTAssertEqual(report.schedules[4].accepted + report.schedules[4].rejected, report.schedules[4].drafts)
+        XCTAssertTrue(report.table().contains("drafts (accepted)"))
         for s in report.schedules {
             XCTAssertGreaterThan(s.secondsMedian, 0, s.name)
             XCTAssertGreaterThan(s.achievedGigabytesPerSecond, 0, s.name)
@@ -25,12 +29,5 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertGreaterThan(vq.secondsMedian, 0)
         XCTAssertGreaterThan(vq.flops.total, 0)
         XCTAssertNoThrow(try report.json())
-    }
-
-    /// Schedule names parse, and a bad one is an error that names it.
-    func testScheduleNames() throws {
-        XCTAssertEqual(try BenchmarkSchedule.parseList("raster,zipar-reference:8", width: 16), [.raster, .ziparReference(window: 8)])
-        XCTAssertThrowsError(try BenchmarkSchedule.parse("zipar", width: 16)) { XCTAssertTrue("\($0)".contains("'zipar'")) }
-        XCTAssertThrowsError(try BenchmarkSchedule.parse("zipar-reference:16", width: 16)) { XCTAssertTrue("\($0)".contains("2…15")) }
     }
 }

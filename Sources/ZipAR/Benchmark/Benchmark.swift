@@ -26,7 +26,7 @@ public enum Benchmark {
             let timed = round >= plan.warmup
             let label = timed ? "run \(round - plan.warmup + 1)/\(plan.repeats)" : "warm-up \(round + 1)/\(plan.warmup)"
             for (i, schedule) in plan.schedules.enumerated() {
-                var s = schedule.make(layout: generator.layout)
+                var s = schedule.schedule(layout: generator.layout)
                 var result: GenerationResult?
                 let t = try Stopwatch.time { result = try generator.generate(schedule: &s, options: options) }
                 log("\(label) \(schedule): \(String(format: "%.2f", t)) s, \(result!.stats.forward_passes) passes")
@@ -61,9 +61,10 @@ public enum Benchmark {
                 name: schedule.description, passes: passes, secondsAll: times, secondsMedian: med, secondsBest: times.min()!,
                 spread: (times.max()! - times.min()!) / med, msPerPass: ms, tokensPerPass: cells / Double(passes),
                 inputsPerPass: Double(stats.inputs_per_pass.reduce(0, +)) / Double(passes),
-                achievedGigabytesPerSecond: Double(bytes) / (ms * 1e-3) / 1e9, ratioToFloor: ms / floorMs, ratioToRaster: nil)
+                achievedGigabytesPerSecond: Double(bytes) / (ms * 1e-3) / 1e9, ratioToFloor: ms / floorMs, ratioToRaster: nil,
+                drafts: stats.drafts, accepted: stats.accepted, rejected: stats.rejected)
         }
-        if let raster = reports.first(where: { $0.name == BenchmarkSchedule.raster.description }) {
+        if let raster = reports.first(where: { $0.name == ScheduleSpec.raster.description }) {
             for i in reports.indices { reports[i].ratioToRaster = reports[i].secondsMedian / raster.secondsMedian }
         }
         let vqReport = decoder.map { d -> VQDecodeReport in

@@ -11,7 +11,7 @@ public struct BenchmarkPlan: Sendable {
     /// The VQ decoder to time on one image of the grid's size; nil skips the decode.
     public var vq: VQConfig? = .vq16
     public var vqName = "VQ-16"
-    public var schedules: [BenchmarkSchedule] = [.raster, .ziparReference(window: 8), .ziparReference(window: 4)]
+    public var schedules: [ScheduleSpec] = [.raster, .ziparReference(window: 8), .ziparReference(window: 4)]
     /// Untimed rounds before the timed ones (each round generates one image per schedule).
     public var warmup = 1
     /// Timed rounds; the median is reported.

@@ -54,7 +54,7 @@ public struct SettingsReport: Codable, Sendable {
 /// One schedule's timings (each image one full `ImageGenerator.generate` call).
 public struct ScheduleReport: Codable, Sendable {
     public var name: String
-    /// Model passes per image, prefill included.
+    /// Model passes per image, prefill included (zipar-adaptive: of the last timed image).
     public var passes: Int
     /// Seconds of each timed image, in run order.
     public var secondsAll: [Double]
@@ -75,6 +75,11 @@ public struct ScheduleReport: Codable, Sendable {
     public var ratioToFloor: Double
     /// secondsMedian / raster's secondsMedian in the same run (nil when raster was not run).
     public var ratioToRaster: Double?
+    /// zipar-adaptive: drafts proposed, accepted and rejected in the last timed image (with random weights
+    /// the acceptance says nothing about a trained model; the passes it leads to are what is timed).
+    public var drafts: Int
+    public var accepted: Int
+    public var rejected: Int
 }
 
 /// The VQ decoder's time for one image of the grid's size.

@@ -30,19 +30,8 @@ extension GPTWeights {
     /// Random weights at `c`'s real shapes (uniform, std 0.02; norms 1), built fast for benchmarks.
     init(uniformRandomFor c: GPTConfig, seed: UInt64, precision: WeightPrecision) {
         var seeds = RandomSource(seed: seed)
-        func r(_ rows: Int, _ cols: Int) -> WeightMatrix {
-            WeightMatrix(rows: rows, cols: cols, uniformRandomFloats(count: rows * cols, std: 0.02, seed: seeds.next()),
-                         precision: precision)
-        }
-        let ones = [Float](repeating: 1, count: c.dim)
-        classEmbedding = r(c.classTableRows, c.dim)
-        tokenEmbedding = r(c.vocab_size, c.dim)
-        norm = ones
-        output = r(c.vocab_size, c.dim)
-        layers = (0..<c.n_layer).map { _ in
-            GPTLayerWeights(wqkv: r((c.n_head + 2 * c.kvHeads) * c.headDim, c.dim), wo: r(c.dim, c.dim),
-                            w13: r(2 * c.ffnHidden, c.dim), w2: r(c.dim, c.ffnHidden),
-                            attentionNorm: ones, ffnNorm: ones)
+        self.init(shapesOf: c, precision: precision) { rows, cols in
+            uniformRandomFloats(count: rows * cols, std: 0.02, seed: seeds.next())
         }
     }
 }

@@ -90,9 +90,13 @@ public struct GPTWeights: Sendable {
     /// Random weights at the config's real shapes (normal, std 0.02; norms 1), for benchmarks and tests.
     public init(randomFor c: GPTConfig, seed: UInt64, precision: WeightPrecision = .float32) {
         var rng = RandomSource(seed: seed)
-        func r(_ rows: Int, _ cols: Int) -> WeightMatrix {
-            WeightMatrix(rows: rows, cols: cols, (0..<rows * cols).map { _ in rng.nextGaussian() * 0.02 }, precision: precision)
-        }
+        self.init(shapesOf: c, precision: precision) { rows, cols in (0..<rows * cols).map { _ in rng.nextGaussian() * 0.02 } }
+    }
+
+    /// Weights at `c`'s real shapes: every matrix (embeddings included) from `values(rows, cols)`, called
+    /// in a fixed order, and every norm 1.
+    init(shapesOf c: GPTConfig, precision: WeightPrecision, values: (Int, Int) -> [Float]) {
+        func r(_ rows: Int, _ cols: Int) -> WeightMatrix { WeightMatrix(rows: rows, cols: cols, values(rows, cols), precision: precision) }
         let ones = [Float](repeating: 1, count: c.dim)
         classEmbedding = r(c.classTableRows, c.dim)
         tokenEmbedding = r(c.vocab_size, c.dim)

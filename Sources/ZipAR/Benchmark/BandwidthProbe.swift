@@ -1,6 +1,8 @@
+import CKernels
 import Foundation
 
-/// Memory read bandwidth: sums a buffer much larger than the caches with SIMD adds, split over threads.
+/// Memory read bandwidth: sums a buffer much larger than the caches as the weight kernels read (256-bit
+/// loads with a software prefetch: `zipar_read_sum`), one contiguous slice per thread of the kernels' pool.
 public enum BandwidthProbe {
     /// One measurement: the best and median of the timed reads, in GB/s (10⁹ bytes per second).
     public struct Result: Codable, Sendable {
@@ -11,9 +13,8 @@ public enum BandwidthProbe {
         public var medianGigabytesPerSecond: Double
     }
 
-    /// Reads `bytes` (rounded down to whole 128-byte blocks) `repeats` times with `threads` threads
-    /// (DispatchQueue.concurrentPerform, one contiguous slice each), after one untimed read that faults
-    /// the pages in.
+    /// Reads `bytes` (rounded down to whole 128-byte blocks) `repeats` times with `threads` threads (at
+    /// most the pool's; one contiguous slice each), after one untimed read that faults the pages in.
     public static func measure(bytes: Int, threads: Int, repeats: Int) -> Result {
         let blocks = bytes / MemoryLayout<Block>.stride
         let buffer = UnsafeMutablePointer<Block>.allocate(capacity: blocks)
@@ -25,8 +26,11 @@ public enum BandwidthProbe {
             var sums = [Double](repeating: 0, count: threads)
             let seconds = Stopwatch.time {
                 sums.withUnsafeMutableBufferPointer { out in
-                    DispatchQueue.concurrentPerform(iterations: threads) { t in
-                        out[t] = sum(buffer + blocks * t / threads, count: blocks * (t + 1) / threads - blocks * t / threads)
+                    parallelFor(threads) { t in
+                        let first = blocks * t / threads, count = blocks * (t + 1) / threads - first
+                        out[t] = UnsafeRawPointer(buffer + first).withMemoryRebound(to: Float.self, capacity: count * Block.scalarCount) {
+                            zipar_read_sum($0, Int64(count * Block.scalarCount))
+                        }
                     }
                 }
             }
@@ -38,27 +42,6 @@ public enum BandwidthProbe {
                       bestGigabytesPerSecond: rates.max() ?? 0, medianGigabytesPerSecond: median(rates))
     }
 
-    /// 128 bytes: two cache lines, summed as four independent 8-wide vectors.
+    /// 128 bytes: two cache lines.
     typealias Block = SIMD32<Float>
-
-    /// The sum of every float in `count` blocks, accumulated in float per 2¹⁶ blocks (exact for ones)
-    /// and in double across them.
-    private static func sum(_ p: UnsafePointer<Block>, count: Int) -> Double {
-        var total: Double = 0
-        var start = 0
-        while start < count {
-            let end = min(count, start + 1 << 16)
-            var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>(), d = SIMD8<Float>()
-            for i in start..<end {
-                let v = p[i]
-                a += v.lowHalf.lowHalf
-                b += v.lowHalf.highHalf
-                c += v.highHalf.lowHalf
-                d += v.highHalf.highHalf
-            }
-            total += Double((a + b + c + d).sum())
-            start = end
-        }
-        return total
-    }
 }

@@ -2,30 +2,6 @@ import Foundation
 import XCTest
 @testable import ZipAR
 
-private func conformanceCase(_ name: String) -> URL {
-    Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("conformance/\(name)")
-}
-
-private struct CaseFile: Decodable {
-    struct Run: Decodable {
-        let scheduler: String
-        let window: Int
-        let cfg_scale: Double
-        let tokens: [Int]
-        let image: String
-    }
-    let grid: Int
-    let runs: [Run]
-}
-
-private func loadDecoder(_ caseURL: URL) throws -> VQDecoder {
-    let vq = caseURL.appendingPathComponent("vq")
-    let config = try JSONDecoder().decode(VQConfig.self, from: Data(contentsOf: vq.appendingPathComponent("config.json")))
-    let weights = ["model.safetensors", "model.pt"].map { vq.appendingPathComponent($0).path }
-        .first { FileManager.default.fileExists(atPath: $0) }!
-    return try VQDecoder(config: config, checkpoint: Checkpoint.open(weights))
-}
-
 final class VQDecoderTests: XCTestCase {
     /// Float tolerance against PyTorch's float32 output.
     let floatTolerance: Float = 1e-4
@@ -33,13 +9,12 @@ final class VQDecoderTests: XCTestCase {
     /// Every run of a conformance case: the float image within `floatTolerance` of the reference, and the
     /// 8-bit pixels against the reference PNG (every value within 2, at most 0.5% off by more than 1).
     private func checkCase(_ name: String) throws {
-        let dir = conformanceCase(name)
-        let spec = try JSONDecoder().decode(CaseFile.self, from: Data(contentsOf: dir.appendingPathComponent("case.json")))
-        let decoder = try loadDecoder(dir)
-        let expected = try Checkpoint.open(dir.appendingPathComponent("expected.safetensors").path)
+        let testCase = try ConformanceCase(name)
+        let (dir, spec, expected) = (testCase.directory, testCase.info, testCase.expected)
+        let decoder = try testCase.vq()
         XCTAssertFalse(spec.runs.isEmpty)
         for run in spec.runs {
-            let key = "\(run.scheduler)_w\(run.window)_cfg\(String(format: "%.1f", run.cfg_scale))_image"
+            let key = "\(run.key)_image"
             let start = Date()
             let image = try decoder.decode(tokens: run.tokens, height: spec.grid, width: spec.grid)
             let seconds = Date().timeIntervalSince(start)
@@ -72,7 +47,7 @@ final class VQDecoderTests: XCTestCase {
     }
 
     func testTokenOutOfRangeThrows() throws {
-        let decoder = try loadDecoder(conformanceCase("c2i-tiny-8x8"))
+        let decoder = try ConformanceCase("c2i-tiny-8x8").vq()
         var tokens = [Int](repeating: 0, count: 64)
         tokens[5] = decoder.codebookSize
         XCTAssertThrowsError(try decoder.decode(tokens: tokens, height: 8, width: 8)) { error in
@@ -86,7 +61,7 @@ final class VQDecoderTests: XCTestCase {
 
     /// Loads a decoder from the tiny case's VQ weights with `edit` applied, through a temporary file.
     private func loadEdited(_ edit: (inout [(name: String, shape: [Int], data: [Float])]) -> Void) throws -> VQDecoder {
-        let vq = conformanceCase("c2i-tiny-8x8").appendingPathComponent("vq")
+        let vq = ConformanceCase.root.appendingPathComponent("c2i-tiny-8x8/vq")
         let source = try Checkpoint.open(vq.appendingPathComponent("model.safetensors").path)
         var tensors = source.names.map { name in (name: name, shape: source.tensors[name]!.shape, data: source.tensors[name]!.floats()) }
         edit(&tensors)
@@ -254,7 +229,7 @@ final class VQDecoderTests: XCTestCase {
     /// The decode with Winograd convolutions against the all-direct reference on the tiny case's weights
     /// (its 32 × 32 level and conv_out take the Winograd path).
     func testWinogradDecodeMatchesDirectDecode() throws {
-        let decoder = try loadDecoder(conformanceCase("c2i-tiny-8x8"))
+        let decoder = try ConformanceCase("c2i-tiny-8x8").vq()
         XCTAssertNotNil(decoder.weights.convOut.winograd)
         XCTAssertNil(decoder.weights.convIn.winograd)
         let tokens = (0..<64).map { ($0 * 37) % decoder.codebookSize }

@@ -15,6 +15,7 @@ struct Eval: ParsableCommand {
 
     @OptionGroup(title: "GPT") var gpt: GPTOptions
     @OptionGroup(title: "VQ decoder") var vq: VQOptions
+    @OptionGroup(title: "Sampling") var samplingFlags: SamplingFlags
 
     @Option(help: ArgumentHelp("Classifier folder: config.json, model.safetensors, fd_reference.safetensors (default: the embedded one).", valueName: "dir"))
     var classifier: String?
@@ -27,18 +28,6 @@ struct Eval: ParsableCommand {
 
     @Option(help: ArgumentHelp("Classes to draw, as --class-label of generate takes them (default: all).", valueName: "labels"))
     var classes: String?
-
-    @Option(name: .customLong("cfg-scale"), help: "Classifier-free guidance scale (default: the model's generation_config.json, else 4).")
-    var cfgScale: Float?
-
-    @Option(help: "Sampling temperature (default: the model's generation_config.json, else 1).")
-    var temperature: Float?
-
-    @Option(name: .customLong("top-k"), help: "Top-k (default: the model's generation_config.json, else 2000).")
-    var topK: Int?
-
-    @Option(name: .customLong("top-p"), help: "Top-p (default: the model's generation_config.json, else 1).")
-    var topP: Float?
 
     @Option(help: "Seed of image 0 of each class; image i uses seed + i.")
     var seed: UInt64 = 0
@@ -59,8 +48,7 @@ struct Eval: ParsableCommand {
             throw UsageError("--schedules \(error.description)")
         }
         let labels = try classes.map { try Generate.classes($0, config: model.config) } ?? Array(0..<model.config.num_classes)
-        let sampling = try SamplingFlags(cfgScale: cfgScale, temperature: temperature, topK: topK, topP: topP)
-            .resolved(with: try gpt.generationConfig())
+        let sampling = try samplingFlags.resolved(with: try gpt.generationConfig())
         let folder = try classifier ?? DefaultModel.directory("classifier")
         let glyphs = try GlyphClassifier(directory: folder)
         let reference = try FeatureStatistics(file: (folder as NSString).appendingPathComponent("fd_reference.safetensors"))

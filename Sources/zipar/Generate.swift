@@ -15,6 +15,7 @@ struct Generate: ParsableCommand {
 
     @OptionGroup(title: "GPT") var gpt: GPTOptions
     @OptionGroup(title: "VQ decoder") var vq: VQOptions
+    @OptionGroup(title: "Sampling") var samplingFlags: SamplingFlags
 
     @Option(name: .customLong("class-label"), help: ArgumentHelp("""
         What to draw. A model whose config names its classes (the glyph model: 0-9, A-Z) takes characters, \
@@ -26,20 +27,8 @@ struct Generate: ParsableCommand {
     @Option(help: "Images per row of the grid when several labels are drawn (default: all, up to 12).")
     var columns: Int?
 
-    @Option(name: .customLong("cfg-scale"), help: "Classifier-free guidance scale; 1 or less turns guidance off.")
-    var cfgScale: Float?
-
     @Option(name: .customLong("cfg-interval"), help: "Stop guidance after this many tokens (LlamaGen's count); −1 keeps it on.")
     var cfgInterval: Int = -1
-
-    @Option(help: "Sampling temperature; 0 is greedy (argmax).")
-    var temperature: Float?
-
-    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens (0: all).")
-    var topK: Int?
-
-    @Option(name: .customLong("top-p"), help: "Nucleus sampling mass (1: off).")
-    var topP: Float?
 
     @Option(help: "Random seed: the same seed gives the same image.")
     var seed: UInt64 = 0
@@ -99,8 +88,7 @@ struct Generate: ParsableCommand {
             }
         }
         if let columns, columns < 1 { throw UsageError("--columns \(columns): must be 1 or more") }
-        let sampling = try SamplingFlags(cfgScale: cfgScale, temperature: temperature, topK: topK, topP: topP)
-            .resolved(with: try gpt.generationConfig())
+        let sampling = try samplingFlags.resolved(with: try gpt.generationConfig())
         let decoder = try vq.load()
         let generator = ImageGenerator(model: model)
         let spec = try scheduleSpec(width: generator.layout.width)
@@ -181,18 +169,24 @@ struct Generate: ParsableCommand {
 
 /// The sampling flags as given (nil: not given), resolved against a model's generation_config.json and
 /// then LlamaGen's defaults.
-struct SamplingFlags {
-    var cfgScale: Float?, temperature: Float?, topK: Int?, topP: Float?
+struct SamplingFlags: ParsableArguments {
+    @Option(name: .customLong("cfg-scale"), help: "Classifier-free guidance scale; 1 or less turns guidance off (default: the model's generation_config.json, else 4).")
+    var cfgScale: Float?
 
-    init(cfgScale: Float?, temperature: Float?, topK: Int?, topP: Float?) throws {
+    @Option(help: "Sampling temperature; 0 is greedy (argmax) (default: the model's generation_config.json, else 1).")
+    var temperature: Float?
+
+    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens, 0: all (default: the model's generation_config.json, else 2000).")
+    var topK: Int?
+
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling mass, 1: off (default: the model's generation_config.json, else 1).")
+    var topP: Float?
+
+    /// The settings to sample with: flag, else the model's generation config, else LlamaGen's default.
+    func resolved(with model: GenerationConfig?) throws -> (cfgScale: Float, options: SamplingOptions) {
         if let temperature, !(temperature >= 0) { throw UsageError("--temperature \(temperature): must be 0 (greedy) or positive") }
         if let topK, topK < 0 { throw UsageError("--top-k \(topK): must be 0 or positive") }
         if let topP, !(topP > 0 && topP <= 1) { throw UsageError("--top-p \(topP): must lie in (0, 1]") }
-        (self.cfgScale, self.temperature, self.topK, self.topP) = (cfgScale, temperature, topK, topP)
-    }
-
-    /// The settings to sample with: flag, else the model's generation config, else LlamaGen's default.
-    func resolved(with model: GenerationConfig?) -> (cfgScale: Float, options: SamplingOptions) {
         let options = SamplingOptions(temperature: temperature ?? model?.temperature ?? 1, topK: topK ?? model?.top_k ?? 2000,
                                       topP: topP ?? model?.top_p ?? 1)
         return (cfgScale ?? model?.cfg_scale ?? 4, options)

@@ -22,19 +22,29 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t callers = PTHREAD_MUTEX_INITIALIZER;  /* one job at a time: callers queue here */
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 
-static zipar_task job_task;
-static void *job_context;
-static int64_t job_count;
-static atomic_long generation;   /* bumped for each job */
-static atomic_long next_index;   /* next index to claim; its release store publishes the job */
-static atomic_long finished;     /* indices done in this job */
+/* The current job. Its fields are published by the release store of `claim`; an index is claimed by a
+   compare-and-swap on `claim`, which holds (job number << 32) | next index, so a worker that is late from
+   an earlier job can never claim (or count) an index of the next one: its swap fails once the job
+   number has changed, and it rereads the new job's fields. */
+static _Atomic(zipar_task) job_task;
+static _Atomic(void *) job_context;
+static atomic_llong job_count;
+static uint32_t job_number;      /* the caller's (under `callers`) */
+static atomic_ullong claim;
+static atomic_long generation;   /* bumped for each job: wakes the workers */
+static atomic_llong finished;    /* indices done in this job */
 
 static void run_indices(void) {
+    unsigned long long v = atomic_load_explicit(&claim, memory_order_acquire);
     for (;;) {
-        int64_t i = atomic_fetch_add_explicit(&next_index, 1, memory_order_acq_rel);
-        if (i >= job_count) return;
-        job_task(job_context, i);
+        long long i = (long long)(v & 0xffffffffu);
+        if (i >= atomic_load_explicit(&job_count, memory_order_relaxed)) return;
+        if (!atomic_compare_exchange_weak_explicit(&claim, &v, v + 1, memory_order_acq_rel, memory_order_acquire))
+            continue;  /* v now holds the current word, perhaps of a newer job */
+        zipar_task task = atomic_load_explicit(&job_task, memory_order_relaxed);
+        task(atomic_load_explicit(&job_context, memory_order_relaxed), i);
         atomic_fetch_add_explicit(&finished, 1, memory_order_release);
+        v = atomic_load_explicit(&claim, memory_order_acquire);
     }
 }
 
@@ -73,16 +83,17 @@ int zipar_pool_threads(void) {
 void zipar_parallel_for(int64_t count, zipar_task task, void *context) {
     pthread_once(&once, start);
     if (count <= 0) return;
-    if (threads == 1 || count == 1) {
+    if (threads == 1 || count == 1 || count > 0xffffffffLL) {
         for (int64_t i = 0; i < count; i++) task(context, i);
         return;
     }
     pthread_mutex_lock(&callers);
-    job_task = task;
-    job_context = context;
-    job_count = count;
+    atomic_store_explicit(&job_task, task, memory_order_relaxed);
+    atomic_store_explicit(&job_context, context, memory_order_relaxed);
+    atomic_store_explicit(&job_count, count, memory_order_relaxed);
     atomic_store_explicit(&finished, 0, memory_order_relaxed);
-    atomic_store_explicit(&next_index, 0, memory_order_release);  /* publishes the job fields above */
+    job_number++;
+    atomic_store_explicit(&claim, (unsigned long long)job_number << 32, memory_order_release);  /* publishes the job */
     pthread_mutex_lock(&lock);
     atomic_fetch_add_explicit(&generation, 1, memory_order_release);
     pthread_cond_broadcast(&wake);

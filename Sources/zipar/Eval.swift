@@ -23,6 +23,9 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the minimum window).", valueName: "list"))
     var schedules: String = "raster,zipar:6,zipar-reference:6"
 
+    @Option(name: .customLong("row-start"), help: ArgumentHelp("How zipar and zipar-adaptive predict a row's first token early: placeholder (default), neighbour or shared (see generate --help).", valueName: "choice"))
+    var rowStart: String?
+
     @Option(name: .customLong("per-class"), help: "Images per class and schedule.")
     var perClass: Int = 20
 
@@ -41,11 +44,17 @@ struct Eval: ParsableCommand {
     func run() throws {
         guard perClass >= 1 else { throw UsageError("--per-class \(perClass): must be 1 or more") }
         let model = try gpt.load()
-        let specs: [ScheduleSpec]
+        var specs: [ScheduleSpec]
         do {
             specs = try ScheduleSpec.parseList(schedules, width: model.config.gridSize)
         } catch let error as ScheduleSpecError {
             throw UsageError("--schedules \(error.description)")
+        }
+        if let rowStart {
+            guard let start = RowStart(rawValue: rowStart) else {
+                throw UsageError("--row-start '\(rowStart)': expected \(RowStart.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            specs = specs.map { $0.withRowStart(start) }
         }
         let labels = try classes.map { try Generate.classes($0, config: model.config) } ?? Array(0..<model.config.num_classes)
         let sampling = try samplingFlags.resolved(with: try gpt.generationConfig())

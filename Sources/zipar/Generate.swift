@@ -49,9 +49,10 @@ struct Generate: ParsableCommand {
 
     @Option(name: .customLong("row-start"), help: ArgumentHelp("""
         zipar and zipar-adaptive: how a row's first token is predicted before the row above is complete: \
-        neighbour (the default: a query-only stand-in at the slot of the row above's last token, holding the \
-        newest token of the row above), placeholder (the same stand-in holding the released code's copy of the \
-        newest token two rows up), shared (no stand-in: the output that predicts the row above's next token).
+        placeholder (the default: a query-only stand-in at the slot of the row above's last token, holding \
+        the released code's copy of the newest token two rows up; best on the trained glyph model), \
+        neighbour (the same stand-in holding the newest token of the row above), shared (no stand-in: the \
+        output that predicts the row above's next token).
         """, valueName: "choice"))
     var rowStart: String?
 

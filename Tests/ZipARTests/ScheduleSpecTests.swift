@@ -6,8 +6,8 @@ import XCTest
 final class ScheduleSpecTests: XCTestCase {
     func testTextFormsRoundTrip() throws {
         let specs = try ScheduleSpec.parseList("raster, zipar:1,zipar:16,zipar-adaptive:2,zipar-reference:15", width: 16)
-        XCTAssertEqual(specs, [.raster, .zipar(window: 1, rowStart: .neighbour), .zipar(window: 16, rowStart: .neighbour),
-                               .ziparAdaptive(minWindow: 2, rowStart: .neighbour), .ziparReference(window: 15)])
+        XCTAssertEqual(specs, [.raster, .zipar(window: 1, rowStart: .placeholder), .zipar(window: 16, rowStart: .placeholder),
+                               .ziparAdaptive(minWindow: 2, rowStart: .placeholder), .ziparReference(window: 15)])
         for spec in specs { XCTAssertEqual(try ScheduleSpec.parse(spec.description, width: 16), spec) }
         XCTAssertEqual(try ScheduleSpec.parseList("zipar,zipar-adaptive,zipar-reference", width: 12).map(\.description),
                        ["zipar:6", "zipar-adaptive:6", "zipar-reference:6"])

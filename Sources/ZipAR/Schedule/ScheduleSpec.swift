@@ -25,7 +25,7 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
         if rowStart != nil && !["zipar", "zipar-adaptive"].contains(name) {
             throw ScheduleSpecError("the row start applies to zipar and zipar-adaptive only")
         }
-        let start = rowStart ?? .neighbour
+        let start = rowStart ?? .placeholder
         switch name {
         case "raster":
             return .raster
@@ -81,6 +81,15 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
         case .zipar(let w, _): return "zipar:\(w)"
         case .ziparAdaptive(let s, _): return "zipar-adaptive:\(s)"
         case .ziparReference(let w): return "zipar-reference:\(w)"
+        }
+    }
+
+    /// This spec with row start `start` where it has one (zipar, zipar-adaptive); others unchanged.
+    public func withRowStart(_ start: RowStart) -> ScheduleSpec {
+        switch self {
+        case .zipar(let w, _): return .zipar(window: w, rowStart: start)
+        case .ziparAdaptive(let s, _): return .ziparAdaptive(minWindow: s, rowStart: start)
+        case .raster, .ziparReference: return self
         }
     }
 

@@ -22,7 +22,7 @@ public struct ZipARAdaptiveSchedule: DecodingSchedule {
     /// the row below cannot draft with fewer than 2 tokens above; with W (the full row) nothing is drafted.
     public static func validMinWindows(width: Int) -> ClosedRange<Int>? { width >= 3 ? 2...(width - 1) : nil }
 
-    public init(layout: SequenceLayout, minWindow: Int, rowStart: RowStart = .neighbour, cfgInterval: Int = -1) {
+    public init(layout: SequenceLayout, minWindow: Int, rowStart: RowStart = .placeholder, cfgInterval: Int = -1) {
         precondition(ZipARAdaptiveSchedule.validMinWindows(width: layout.width)?.contains(minWindow) == true,
                      "min window \(minWindow) invalid for width \(layout.width)")
         self.layout = layout

@@ -16,7 +16,7 @@ public struct ZipARSchedule: DecodingSchedule {
     /// Valid windows for a grid `width` wide.
     public static func validWindows(width: Int) -> ClosedRange<Int> { 1...width }
 
-    public init(layout: SequenceLayout, window: Int, rowStart: RowStart = .neighbour, cfgInterval: Int = -1) {
+    public init(layout: SequenceLayout, window: Int, rowStart: RowStart = .placeholder, cfgInterval: Int = -1) {
         precondition(ZipARSchedule.validWindows(width: layout.width).contains(window), "window \(window) outside 1…\(layout.width)")
         self.layout = layout
         self.window = window

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Remakes docs/images/zipar2026.png: "ZIPAR2026" drawn by the embedded default model with raster,
-zipar --window 6 and zipar --window 4 (one row each, seeds 0…8), stacked with a white gap.
+zipar-reference --window 6 and zipar --window 6 (one row each, seeds 0…8), stacked with a white gap.
 
   python3 tools/make_readme_image.py [--zipar .build/release/zipar]
 
@@ -63,7 +63,7 @@ def main():
     a = ap.parse_args()
     out_rows, width = [], 0
     with tempfile.TemporaryDirectory() as tmp:
-        for schedule in (["raster"], ["zipar", "--window", "6"], ["zipar", "--window", "4"]):
+        for schedule in (["raster"], ["zipar-reference", "--window", "6"], ["zipar", "--window", "6"]):
             png = os.path.join(tmp, "row.png")
             subprocess.run([a.zipar, "generate", "--class-label", "ZIPAR2026", "--schedule", *schedule, "--quiet",
                             "--output", png], check=True)

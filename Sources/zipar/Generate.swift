@@ -162,8 +162,14 @@ struct Generate: ParsableCommand {
         do {
             return try ScheduleSpec.make(name: schedule, width: width, window: window, minWindow: minWindow, rowStart: start)
         } catch let error as ScheduleSpecError {
-            let flag = window != nil && schedule != "raster" ? "--window" : minWindow != nil ? "--min-window" : rowStart != nil ? "--row-start" : "--schedule"
-            throw UsageError("\(ScheduleSpec.names.contains(schedule) ? flag : "--schedule") \(error.description)")
+            let flag: String
+            switch error.about {
+            case .name: flag = "--schedule"
+            case .window: flag = "--window"
+            case .minWindow: flag = "--min-window"
+            case .rowStart: flag = "--row-start"
+            }
+            throw UsageError("\(flag) \(error.description)")
         }
     }
 }

@@ -19,11 +19,11 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
     public static func make(name: String, width: Int, window: Int? = nil, minWindow: Int? = nil,
                             rowStart: RowStart? = nil) throws -> ScheduleSpec {
         if window != nil && !["zipar", "zipar-reference"].contains(name) {
-            throw ScheduleSpecError("the window applies to zipar and zipar-reference (zipar-adaptive takes a minimum window)")
+            throw ScheduleSpecError("the window applies to zipar and zipar-reference (zipar-adaptive takes a minimum window)", about: .window)
         }
-        if minWindow != nil && name != "zipar-adaptive" { throw ScheduleSpecError("the minimum window applies to zipar-adaptive only") }
+        if minWindow != nil && name != "zipar-adaptive" { throw ScheduleSpecError("the minimum window applies to zipar-adaptive only", about: .minWindow) }
         if rowStart != nil && !["zipar", "zipar-adaptive"].contains(name) {
-            throw ScheduleSpecError("the row start applies to zipar and zipar-adaptive only")
+            throw ScheduleSpecError("the row start applies to zipar and zipar-adaptive only", about: .rowStart)
         }
         let start = rowStart ?? .placeholder
         switch name {
@@ -31,15 +31,15 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
             return .raster
         case "zipar":
             let range = ZipARSchedule.validWindows(width: width), w = window ?? max(1, width / 2)
-            try check(w, in: range, what: "window", schedule: name, width: width)
+            try check(w, in: range, what: .window, schedule: name, width: width)
             return .zipar(window: w, rowStart: start)
         case "zipar-adaptive":
             let s = minWindow ?? max(2, width / 2)
-            try check(s, in: ZipARAdaptiveSchedule.validMinWindows(width: width), what: "minimum window", schedule: name, width: width)
+            try check(s, in: ZipARAdaptiveSchedule.validMinWindows(width: width), what: .minWindow, schedule: name, width: width)
             return .ziparAdaptive(minWindow: s, rowStart: start)
         case "zipar-reference":
             let w = window ?? max(2, width / 2)
-            try check(w, in: ZipARReferenceSchedule.validWindows(width: width), what: "window", schedule: name, width: width)
+            try check(w, in: ZipARReferenceSchedule.validWindows(width: width), what: .window, schedule: name, width: width)
             return .ziparReference(window: w)
         default:
             throw ScheduleSpecError("'\(name)' is not a schedule (expected \(names.joined(separator: ", ")))")
@@ -64,7 +64,7 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
             default: return try make(name: parts[0], width: width, window: size)
             }
         } catch let error as ScheduleSpecError {
-            throw ScheduleSpecError(parts.count == 2 ? "'\(text)': \(error.description)" : error.description)
+            throw ScheduleSpecError(parts.count == 2 ? "'\(text)': \(error.description)" : error.description, about: error.about)
         }
     }
 
@@ -104,18 +104,27 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
         }
     }
 
-    private static func check(_ value: Int, in range: ClosedRange<Int>?, what: String, schedule: String, width: Int) throws {
+    private static func check(_ value: Int, in range: ClosedRange<Int>?, what: ScheduleSpecError.Part, schedule: String,
+                              width: Int) throws {
         guard let range else {
-            throw ScheduleSpecError("\(schedule) needs a grid at least 3 tokens wide (this one is \(width))")
+            throw ScheduleSpecError("\(schedule) needs a grid at least 3 tokens wide (this one is \(width))", about: .name)
         }
         guard range.contains(value) else {
-            throw ScheduleSpecError("\(what) \(value) is outside \(range.lowerBound)…\(range.upperBound) for \(schedule) on a \(width)-wide grid")
+            let noun = what == .window ? "window" : "minimum window"
+            throw ScheduleSpecError("\(noun) \(value) is outside \(range.lowerBound)…\(range.upperBound) for \(schedule) on a \(width)-wide grid", about: what)
         }
     }
 }
 
-/// A schedule name or size that cannot be used, in one line.
+/// A schedule name or size that cannot be used, in one line, and which part of the spec is wrong (so a
+/// command line can name its flag).
 public struct ScheduleSpecError: Error, CustomStringConvertible, Equatable {
+    public enum Part: Sendable { case name, window, minWindow, rowStart }
     public let description: String
-    public init(_ description: String) { self.description = description }
+    public let about: Part
+
+    public init(_ description: String, about: Part = .name) {
+        self.description = description
+        self.about = about
+    }
 }

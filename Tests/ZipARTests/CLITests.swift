@@ -23,16 +23,27 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ args: [String]) throws -> (status: Int32, stderr: String) {
+        let (status, _, stderr) = try runCapturing(args)
+        return (status, String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Runs zipar with `args`, capturing stdout (a pipe) and stderr (a file, so neither can fill and block).
+    func runCapturing(_ args: [String]) throws -> (status: Int32, stdout: Data, stderr: Data) {
         let p = Process()
         p.executableURL = executable
         p.arguments = args
-        let err = Pipe()
+        let out = Pipe()
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("zipar-stderr-\(UUID())")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        let err = try FileHandle(forWritingTo: errURL)
+        p.standardOutput = out
         p.standardError = err
-        p.standardOutput = Pipe()
         try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try err.close()
+        return (p.terminationStatus, stdout, try Data(contentsOf: errURL))
     }
 
     var tiny: URL { ConformanceCase.root.appendingPathComponent("c2i-tiny-8x8") }
@@ -138,16 +149,9 @@ final class CLITests: XCTestCase {
 
     /// `zipar eval` scores each schedule on the same seeds; --json gives one row per schedule.
     func testEvalReportsEachSchedule() throws {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = ["eval", "--per-class", "2", "--classes", "A,7", "--schedules", "raster,zipar:12,zipar-reference:4", "--json", "--quiet"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = Pipe()
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let (status, data, _) = try runCapturing(["eval", "--per-class", "2", "--classes", "A,7", "--schedules",
+                                                  "raster,zipar:12,zipar-reference:4", "--json", "--quiet"])
+        XCTAssertEqual(status, 0)
         let report = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         let rows = report?["rows"] as? [[String: Any]] ?? []
         XCTAssertEqual(rows.map { $0["schedule"] as? String }, ["raster", "zipar:12", "zipar-reference:4"])
@@ -178,15 +182,9 @@ final class CLITests: XCTestCase {
     }
 
     func testInspectListsTensors() throws {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = ["inspect", ConformanceCase.root.appendingPathComponent("c2i-pt-10x10/gpt/model.pt").path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let (status, out, _) = try runCapturing(["inspect", ConformanceCase.root.appendingPathComponent("c2i-pt-10x10/gpt/model.pt").path])
+        let text = String(decoding: out, as: UTF8.self)
+        XCTAssertEqual(status, 0)
         XCTAssertTrue(text.contains("tok_embeddings.weight\tF32\t[1024, 128]"), text)
     }
 }

@@ -19,7 +19,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import REPO, run_dir, setup_torch, to_uint8  # noqa: E402
+from common import CLASSES, REPO, run_dir, setup_torch, to_uint8  # noqa: E402
 from evaluate import load_folder  # noqa: E402
 from models import GPT, GPTArgs, VQArgs, VQModel  # noqa: E402
 
@@ -56,7 +56,7 @@ def main(argv=None):
             for s in a.cfg:
                 png, tok_json = os.path.join(tmp, "out.png"), os.path.join(tmp, "tokens.json")
                 cmd = [a.zipar, "generate", "--gpt", os.path.join(rd, "gpt"), "--vq", os.path.join(rd, "vq"),
-                       "--class-label", str(c), "--cfg-scale", str(s), "--temperature", "0", "--seed", "0",
+                       "--class-label", CLASSES[c], "--cfg-scale", str(s), "--temperature", "0", "--seed", "0",
                        "--quiet", "--output", png, "--tokens-out", tok_json]
                 r = subprocess.run(cmd, capture_output=True, text=True)
                 if r.returncode != 0:

@@ -36,6 +36,13 @@ def pick_device(name, torch):
     return torch.device(name)
 
 
+def start_stage(a, script):
+    """torch (with a.threads threads), the device, the run folder and a Log to RUN/logs/SCRIPT.log."""
+    torch = setup_torch(a.threads)
+    rd = run_dir(a.run)
+    return torch, pick_device(a.device, torch), rd, Log(os.path.join(rd, "logs", f"{script}.log"))
+
+
 def training_args(doc, full, smoke, argv=None, extra=None):
     """The command line every training script shares: --run, --smoke, --data, one flag per key of the
     FULL sizes (list values take several numbers), --seed, --threads, --device, --max-minutes; sizes
@@ -75,7 +82,26 @@ class Training:
         self.path = os.path.join(run_dir(a.run), "ckpt", f"{stage}.pt")
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self.stop = StopFlag()
-        self.t_save = self.t_start = time.time()
+        self.t_save = self.t_start = self.t_rate = time.time()
+        self.seen = 0
+
+    def optimize(self, opt, loss, clip_params=None):
+        """One optimizer step on `loss` (gradients clipped to norm 1 over `clip_params` when given)."""
+        import torch
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip_params is not None:
+            torch.nn.utils.clip_grad_norm_(clip_params, 1.0)
+        opt.step()
+
+    def report(self, step, every, items, unit, text):
+        """Counts `items` done in this step; every `every` steps (and at the last) logs `text()` with the
+        rate since the previous report."""
+        self.seen += items
+        if step % every == 0 or step == self.a.steps:
+            rate = self.seen / max(time.time() - self.t_rate, 1e-9)
+            self.log(f"step {step}/{self.a.steps} {text()} {rate:.1f} {unit}/s")
+            self.t_rate, self.seen = time.time(), 0
 
     def load(self):
         """The stage's checkpoint, or None; logs and exits 0 when it is already finished."""

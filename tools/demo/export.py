@@ -50,27 +50,22 @@ def main(argv=None):
     torch = setup_torch(2)
     log = Log(os.path.join(rd, "logs", "export.log"))
 
-    ck = load_checkpoint(os.path.join(rd, "ckpt", "vq.pt"))
-    if ck is None:
-        log("export: no VQ checkpoint, skipped")
-    else:
-        cfg = dict(ck["vq_args"])
-        save_safetensors(os.path.join(rd, "vq", "model.safetensors"), ck["model"],
+    def export_model(stage, config_key, extra_config=None, extra_files=()):
+        """RUN/ckpt/STAGE.pt -> RUN/STAGE/config.json + model.safetensors (+ extra JSON files)."""
+        ck = load_checkpoint(os.path.join(rd, "ckpt", f"{stage}.pt"))
+        if ck is None:
+            log(f"export: no {stage} checkpoint, skipped")
+            return
+        save_safetensors(os.path.join(rd, stage, "model.safetensors"), ck["model"],
                          {"format": "pt", "step": ck["step"], "finished": ck.get("done", False)})
-        write_json(os.path.join(rd, "vq", "config.json"), cfg)
-        log(f"export: vq (step {ck['step']}, {len(ck['model'])} tensors) -> {rd}/vq")
+        write_json(os.path.join(rd, stage, "config.json"), dict(ck[config_key], **(extra_config or {})))
+        for name, content in extra_files:
+            write_json(os.path.join(rd, stage, name), content)
+        log(f"export: {stage} (step {ck['step']}, {len(ck['model'])} tensors) -> {rd}/{stage}")
 
-    ck = load_checkpoint(os.path.join(rd, "ckpt", "gpt.pt"))
-    if ck is None:
-        log("export: no GPT checkpoint, skipped")
-    else:
-        cfg = dict(ck["gpt_args"])
-        cfg["labels"] = "".join(CLASSES)  # not a LlamaGen field: class k draws labels[k]
-        save_safetensors(os.path.join(rd, "gpt", "model.safetensors"), ck["model"],
-                         {"format": "pt", "step": ck["step"], "finished": ck.get("done", False)})
-        write_json(os.path.join(rd, "gpt", "config.json"), cfg)
-        write_json(os.path.join(rd, "gpt", "generation_config.json"), GENERATION)
-        log(f"export: gpt (step {ck['step']}, {len(ck['model'])} tensors) -> {rd}/gpt")
+    export_model("vq", "vq_args")
+    # "labels" is not a LlamaGen field: class k draws labels[k]
+    export_model("gpt", "gpt_args", {"labels": "".join(CLASSES)}, [("generation_config.json", GENERATION)])
 
     ck = load_checkpoint(os.path.join(rd, "ckpt", "classifier.pt"))
     if ck is None:

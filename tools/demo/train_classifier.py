@@ -10,13 +10,12 @@ Its fc1 features (after ReLU) are what the Frechet distance uses (see evaluate.p
 """
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import (CLASSES, Log, Training, batch_indices, cosine_lr, load_glyphs, pick_device,  # noqa: E402
-                    run_dir, setup_torch, to_model_range, training_args)
+from common import (CLASSES, Training, batch_indices, cosine_lr, load_glyphs, start_stage,  # noqa: E402
+                    to_model_range, training_args)
 from models import ClassifierArgs, GlyphClassifier  # noqa: E402
 
 FULL = dict(steps=1500, batch=128, lr=2e-3, warmup=100, save_every=250, eval_every=500)
@@ -52,10 +51,7 @@ def accuracy(model, x, y, torch, dev, batch=256):
 
 def main(argv=None):
     a = parse(argv)
-    torch = setup_torch(a.threads)
-    dev = pick_device(a.device, torch)
-    rd = run_dir(a.run)
-    log = Log(os.path.join(rd, "logs", "train_classifier.log"))
+    torch, dev, rd, log = start_stage(a, "train_classifier")
     x_tr, y_tr = load_glyphs(a.data, "train")
     x_ho, y_ho = load_glyphs(a.data, "heldout")
     margs = ClassifierArgs(image_size=x_tr.shape[1], num_classes=len(CLASSES))
@@ -75,8 +71,6 @@ def main(argv=None):
         log(f"classifier: resumed at step {step}")
     log(f"classifier: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M params, train {len(x_tr)}, "
         f"held-out {len(x_ho)}, device {dev}, args {vars(a)}")
-    t0, seen = time.time(), 0
-
     model.train()
     while step < a.steps:
         for g in opt.param_groups:
@@ -87,16 +81,10 @@ def main(argv=None):
         y = torch.from_numpy(y_tr[idx]).to(dev)
         logits, _ = model(x)
         loss = torch.nn.functional.cross_entropy(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        training.optimize(opt, loss)
         step += 1
-        seen += a.batch
-        if step % 50 == 0 or step == a.steps:
-            dt = time.time() - t0
-            log(f"step {step}/{a.steps} loss {loss.item():.4f} batch acc {(logits.argmax(1) == y).float().mean().item():.3f} "
-                f"{seen / max(dt, 1e-9):.0f} img/s")
-            t0, seen = time.time(), 0
+        training.report(step, 50, a.batch, "img", lambda: f"loss {loss.item():.4f} "
+                        f"batch acc {(logits.argmax(1) == y).float().mean().item():.3f}")
         if step % a.eval_every == 0 or step == a.steps:
             acc = accuracy(model, x_ho, y_ho, torch, dev)
             log(f"eval step {step}: held-out accuracy {acc:.4f} ({len(x_ho)} images)")

@@ -19,8 +19,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import (CLASSES, Log, Training, batch_indices, cosine_lr, load_checkpoint, load_glyphs,  # noqa: E402
-                    pick_device, run_dir, save_grid_png, setup_torch, to_model_range, to_uint8, training_args)
+from common import (CLASSES, Training, batch_indices, cosine_lr, load_checkpoint, load_glyphs,  # noqa: E402
+                    save_grid_png, start_stage, to_model_range, to_uint8, training_args)
 from models import GPT, GPTArgs, VQArgs, VQModel  # noqa: E402
 
 FULL = dict(steps=12000, batch=32, lr=1e-3, warmup=200, dim=96, n_layer=6, n_head=2, multiple_of=64,
@@ -108,10 +108,7 @@ def heldout_nll(model, toks, labels, torch, dev, n=512, batch=64):
 
 def main(argv=None):
     a = parse(argv)
-    torch = setup_torch(a.threads)
-    dev = pick_device(a.device, torch)
-    rd = run_dir(a.run)
-    log = Log(os.path.join(rd, "logs", "train_gpt.log"))
+    torch, dev, rd, log = start_stage(a, "train_gpt")
     data = tokenize(a, rd, log, torch, dev)
     tr, ytr = data["train_tokens"], data["train_labels"]
     ho, yho = data["heldout_tokens"], data["heldout_labels"]
@@ -142,8 +139,6 @@ def main(argv=None):
     n_params = sum(p.numel() for p in model.parameters())
     log(f"gpt: {n_params / 1e6:.2f} M params, config {margs.config_json()}, train {len(tr)} sequences, "
         f"device {dev}, args {vars(a)}")
-    t0, seen = time.time(), 0
-
     model.train()
     while step < a.steps:
         for g in opt.param_groups:
@@ -153,17 +148,9 @@ def main(argv=None):
         y = torch.from_numpy(ytr[idx]).to(dev)
         logits = model(t, y)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), t.reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        training.optimize(opt, loss, clip_params=model.parameters())
         step += 1
-        seen += a.batch
-        if step % 25 == 0 or step == a.steps:
-            dt = time.time() - t0
-            log(f"step {step}/{a.steps} loss {loss.item():.4f} lr {opt.param_groups[0]['lr']:.2e} "
-                f"{seen / max(dt, 1e-9):.1f} seq/s")
-            t0, seen = time.time(), 0
+        training.report(step, 25, a.batch, "seq", lambda: f"loss {loss.item():.4f} lr {opt.param_groups[0]['lr']:.2e}")
         if step % a.eval_every == 0 or step == a.steps:
             log(f"eval step {step}: held-out NLL {heldout_nll(model, ho, yho, torch, dev, n=64 if a.smoke else 512):.4f} nats/token")
         training.tick(step)

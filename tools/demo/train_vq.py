@@ -11,13 +11,12 @@ checkpoint says finished, the script only prints that and exits.
 """
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import (Log, Training, batch_indices, cosine_lr, load_glyphs, pick_device, run_dir,  # noqa: E402
-                    save_grid_png, setup_torch, to_model_range, to_uint8, training_args)
+from common import (Training, batch_indices, cosine_lr, load_glyphs, save_grid_png, start_stage,  # noqa: E402
+                    to_model_range, to_uint8, training_args)
 from models import VQArgs, VQModel  # noqa: E402
 
 FULL = dict(steps=3000, batch=32, lr=5e-4, warmup=200, ch=32, z_channels=64, codebook_size=1024,
@@ -53,10 +52,7 @@ def evaluate(model, x_u8, torch, dev, batch=64):
 
 def main(argv=None):
     a = parse(argv)
-    torch = setup_torch(a.threads)
-    dev = pick_device(a.device, torch)
-    rd = run_dir(a.run)
-    log = Log(os.path.join(rd, "logs", "train_vq.log"))
+    torch, dev, rd, log = start_stage(a, "train_vq")
     margs = vq_args(a)
     torch.manual_seed(a.seed)
     model = VQModel(margs).to(dev)
@@ -79,7 +75,6 @@ def main(argv=None):
     n_params = sum(p.numel() for p in model.parameters())
     log(f"vq: {n_params / 1e6:.2f} M params, train {len(x_train)} images, device {dev}, args {vars(a)}")
     n_codes = a.codebook_size
-    t0, seen = time.time(), 0
     model.train()
 
     while step < a.steps:
@@ -93,12 +88,8 @@ def main(argv=None):
         l2 = torch.nn.functional.mse_loss(rec, x)
         l1 = (rec - x).abs().mean()
         loss = l2 + l1 + ql["vq"] + ql["commit"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        training.optimize(opt, loss, clip_params=model.parameters())
         step += 1
-        seen += a.batch
         last_used[np.unique(codes.cpu().numpy())] = step
         if a.restart_every and step % 50 == 0 and step < 0.8 * a.steps:
             dead = np.flatnonzero(step - last_used > a.restart_every)
@@ -110,13 +101,10 @@ def main(argv=None):
                 last_used[dead] = step
                 if len(dead) > 0.02 * n_codes:
                     log(f"step {step}: re-seeded {len(dead)} dead codes")
-        if step % 25 == 0 or step == a.steps:
-            dt = time.time() - t0
-            log(f"step {step}/{a.steps} loss {loss.item():.4f} l2 {l2.item():.4f} l1 {l1.item():.4f} "
-                f"vq {ql['vq'].item():.4f} commit {ql['commit'].item():.4f} "
-                f"codes/batch {len(np.unique(codes.cpu().numpy()))} lr {opt.param_groups[0]['lr']:.2e} "
-                f"{seen / max(dt, 1e-9):.1f} img/s")
-            t0, seen = time.time(), 0
+        training.report(step, 25, a.batch, "img", lambda: (
+            f"loss {loss.item():.4f} l2 {l2.item():.4f} l1 {l1.item():.4f} vq {ql['vq'].item():.4f} "
+            f"commit {ql['commit'].item():.4f} codes/batch {len(np.unique(codes.cpu().numpy()))} "
+            f"lr {opt.param_groups[0]['lr']:.2e}"))
         if step % a.eval_every == 0 or step == a.steps:
             mse, psnr, used = evaluate(model, x_eval, torch, dev)
             log(f"eval step {step}: held-out mse {mse:.2f} psnr {psnr:.2f} dB, codes used {used}/{n_codes}")

@@ -20,7 +20,12 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices: float32 or bfloat16.")
     var weightsDtype: String = "float32"
 
-    @Option(help: "Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the minimum window).")
+    @Option(help: ArgumentHelp("""
+        Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the \
+        minimum window; no number: half the grid width). zipar-adaptive also reports its drafts, accepted and \
+        rejected per image: with random weights the acceptance says nothing about quality, only the passes and \
+        the time it leads to are measured.
+        """, valueName: "list"))
     var schedules: String = "raster,zipar-reference:8,zipar-reference:4"
 
     @Option(help: "Untimed rounds first (one image per schedule each).")

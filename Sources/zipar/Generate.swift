@@ -18,9 +18,12 @@ struct Generate: ParsableCommand {
     @OptionGroup(title: "Sampling") var samplingFlags: SamplingFlags
 
     @Option(name: .customLong("class-label"), help: ArgumentHelp("""
-        What to draw. A model whose config names its classes (the glyph model: 0-9, A-Z) takes characters, \
-        several at once (ZIPAR, or Z,I,P,A,R); other models take class indices 0 … num_classes−1, several \
-        separated by commas. Several labels give one image each (seeds --seed, --seed+1, …) in a grid.
+        What to draw. A model whose config.json names its classes ("labels"; the glyph model: 0-9, A-Z) takes \
+        characters, case-sensitive, every character one label (ZIPAR, or Z,I,P,A,R; commas and spaces \
+        separate); a single digit that is not one of its labels is read as a class index. Other models take \
+        class indices 0 … num_classes−1, several separated by commas (3,207). Several labels give one image \
+        each (seeds --seed, --seed+1, …) side by side in the --output PNG; --tokens-out, --stats-out and \
+        --score need a single label.
         """, valueName: "labels"))
     var classLabel: String = "0"
 
@@ -138,14 +141,14 @@ struct Generate: ParsableCommand {
         let items: [String]
         if let labels = config.labels {
             items = text.filter { $0 != "," && !$0.isWhitespace }.map(String.init)
-            guard !items.isEmpty else { throw UsageError("--class-label is empty: give characters of \(labels)") }
+            guard !items.isEmpty else { throw UsageError("--class-label is empty: give characters of this model's labels \(labels)") }
             for item in items where config.classIndex(item) == nil {
                 throw UsageError("--class-label '\(item)' is not a class of this model (its labels: \(labels))")
             }
         } else {
             items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             for item in items where config.classIndex(item) == nil {
-                throw UsageError("--class-label '\(item)' is out of range 0…\(config.num_classes - 1)")
+                throw UsageError("--class-label '\(item)': expected a class index 0…\(config.num_classes - 1) (this model names no characters)")
             }
         }
         return items.map { config.classIndex($0)! }
@@ -169,7 +172,7 @@ struct Generate: ParsableCommand {
             case .minWindow: flag = "--min-window"
             case .rowStart: flag = "--row-start"
             }
-            throw UsageError("\(flag) \(error.description)")
+            throw UsageError("\(flag): \(error.description)")
         }
     }
 }

@@ -101,6 +101,38 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(Set(image.pixels[((60 * image.width) + 60) * 3..<((60 * image.width) + 90) * 3]), [255])
     }
 
+    /// A folder with "labels" (the tiny case's weights): a label is one of its characters, else a digit is a
+    /// class index; several characters give several images (seeds --seed, --seed+1, …); bad labels and a
+    /// labels field of the wrong length are one-line errors.
+    func testClassLabelsAsCharacters() throws {
+        let tinyConfig = try String(contentsOf: tiny.appendingPathComponent("gpt/config.json"), encoding: .utf8)
+        func withLabels(_ labels: String) -> String { tinyConfig.replacingOccurrences(of: "{", with: #"{"labels": "\#(labels)","#) }
+        let plain = try gptFolder("plain"), labelled = try gptFolder("labelled", config: withLabels("7ABCDEFGHI"))
+        let vq = tiny.appendingPathComponent("vq").path
+        func generate(_ gpt: String, _ label: String, seed: Int = 0) throws -> (tokens: [Int], image: RGBImage) {
+            let t = work.appendingPathComponent("t.json"), png = work.appendingPathComponent("x.png")
+            let (status, stderr) = try run(["generate", "--gpt", gpt, "--vq", vq, "--class-label", label, "--seed", "\(seed)", "--quiet",
+                                            "--output", png.path] + (label.count == 1 ? ["--tokens-out", t.path] : []))
+            XCTAssertEqual(status, 0, stderr)
+            let json = label.count == 1 ? try JSONSerialization.jsonObject(with: Data(contentsOf: t)) as? [String: Any] : nil
+            return (json?["tokens"] as? [Int] ?? [], try readPNG(png.path))
+        }
+        XCTAssertEqual(try generate(labelled, "7").tokens, try generate(plain, "0").tokens)
+        XCTAssertEqual(try generate(labelled, "B").tokens, try generate(plain, "2").tokens)
+        XCTAssertEqual(try generate(labelled, "3").tokens, try generate(plain, "3").tokens)
+        // "AA": two images of class A, the second with seed 1; the same as "A,A" and as the single images
+        let pair = try generate(labelled, "AA"), first = try generate(labelled, "A").image, second = try generate(labelled, "A", seed: 1).image
+        XCTAssertEqual(pair.image.pixels, try generate(labelled, "A, A").image.pixels)
+        XCTAssertEqual(pair.image.pixels, RGBImage.grid([first, second], columns: 2, gap: max(2, first.width / 16)).pixels)
+        XCTAssertNotEqual(first.pixels, second.pixels)
+        try expectFailure(["generate", "--gpt", labelled, "--vq", vq, "--class-label", "a"], mentions: "--class-label 'a' is not a class of this model (its labels: 7ABCDEFGHI)")
+        try expectFailure(["generate", "--gpt", plain, "--vq", vq, "--class-label", "A"], mentions: "--class-label 'A': expected a class index 0…9")
+        try expectFailure(["generate", "--gpt", labelled, "--vq", vq, "--class-label", "AB", "--tokens-out", work.appendingPathComponent("t.json").path],
+                          mentions: "--tokens-out applies to one image")
+        try expectFailure(["generate", "--gpt", try gptFolder("short", config: withLabels("ABC")), "--vq", vq],
+                          mentions: #"config.json: "labels" has 3 characters"#)
+    }
+
     /// A model folder's generation_config.json supplies the sampling settings that no flag gives; a flag wins.
     func testGenerationConfigDefaults() throws {
         let dir = try gptFolder("withdefaults")
@@ -170,6 +202,17 @@ final class CLITests: XCTestCase {
         try expectFailure(["eval", "--classes", "a"], mentions: "--class-label")
         try expectFailure(["eval"] + tinyModel, mentions: "--classifier")
         try expectFailure(["eval", "--classifier", work.path], mentions: "config.json")
+    }
+
+    /// `zipar bench` takes every schedule kind and shows zipar-adaptive's drafts.
+    func testBenchSmokeRunsEverySchedule() throws {
+        let list = "raster,zipar:8,zipar:4,zipar-adaptive:8,zipar-reference:8,zipar-reference:4"
+        let (status, data, stderr) = try runCapturing(["bench", "--smoke", "--schedules", list, "--warmup", "0", "--repeats", "1", "--json", "--quiet"])
+        XCTAssertEqual(status, 0, String(decoding: stderr, as: UTF8.self))
+        let rows = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["schedules"] as? [[String: Any]] ?? []
+        XCTAssertEqual(rows.map { $0["name"] as? String }.compactMap { $0 }.joined(separator: ","), list)
+        XCTAssertEqual(rows.map { ($0["drafts"] as? Int ?? -1) > 0 }, [false, false, false, true, false, false])
+        try expectFailure(["bench", "--smoke", "--schedules", "raster,zipar:17"], mentions: "--schedules 'zipar:17'")
     }
 
     func testDecodeRejectsBadTokenFiles() throws {

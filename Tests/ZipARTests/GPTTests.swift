@@ -56,6 +56,29 @@ final class GPTTests: XCTestCase {
         XCTAssertThrowsError(try bad.validate(file: "config.json")) { XCTAssertTrue("\($0)".contains("block_size")) }
     }
 
+    /// `labels`: read from config.json, one distinct character per class or an error naming the file and
+    /// the field; a label is one of its characters (case-sensitive), else a class index.
+    func testConfigLabels() throws {
+        func config(_ labels: String?) throws -> GPTConfig {
+            let field = labels.map { #", "labels": "\#($0)""# } ?? ""
+            return try JSONDecoder().decode(GPTConfig.self, from: Data(#"{"num_classes": 3\#(field)}"#.utf8))
+        }
+        XCTAssertNil(try config(nil).labels)
+        XCTAssertEqual(try config(nil).classIndex("2"), 2)
+        XCTAssertNil(try config(nil).classIndex("3"))
+        let glyphs = try config("7AB")
+        XCTAssertNoThrow(try glyphs.validate(file: "gpt/config.json"))
+        XCTAssertEqual(["7", "A", "B", "1", "2"].map { glyphs.classIndex($0) }, [0, 1, 2, 1, 2])
+        XCTAssertEqual(["a", "3", "AB", ""].map { glyphs.classIndex($0) }, [nil, nil, nil, nil])
+        XCTAssertEqual((0..<3).map(glyphs.labelName), ["7", "A", "B"])
+        for bad in ["AB", "ABCD", "AAB"] {
+            XCTAssertThrowsError(try config(bad).validate(file: "gpt/config.json"), bad) {
+                XCTAssertTrue("\($0)".hasPrefix("gpt/config.json: \"labels\""), "\($0)")
+                XCTAssertTrue("\($0)".contains("num_classes 3"), "\($0)")
+            }
+        }
+    }
+
     /// A weight of the wrong shape or a missing one is an error naming the key.
     func testWeightVerificationNamesTheKey() throws {
         let config = try JSONDecoder().decode(GPTConfig.self, from: Data(#"{"dim": 32, "n_layer": 1, "n_head": 2, "vocab_size": 16, "block_size": 16, "num_classes": 3}"#.utf8))

@@ -29,12 +29,12 @@ extension BenchmarkReport {
         ]
         let adaptive = schedules.contains { $0.drafts > 0 }
         let header = ["schedule", "s/image", "best", "spread", "passes", "ms/pass", "tokens/pass", "GB/s", "×floor", "×raster"]
-            + (adaptive ? ["drafts (accepted)"] : [])
+            + (adaptive ? ["drafts (accepted/rejected)"] : [])
         var rows = [header]
         for r in schedules {
             rows.append([r.name, f(r.secondsMedian, 2), f(r.secondsBest, 2), f(r.spread * 100, 1) + "%", "\(r.passes)", f(r.msPerPass, 2),
                          f(r.tokensPerPass, 2), f(r.achievedGigabytesPerSecond, 1), f(r.ratioToFloor, 2),
-                         r.ratioToRaster.map { f($0, 2) } ?? "–"] + (adaptive ? [r.drafts > 0 ? "\(r.drafts) (\(r.accepted))" : "–"] : []))
+                         r.ratioToRaster.map { f($0, 2) } ?? "–"] + (adaptive ? [r.drafts > 0 ? "\(r.drafts) (\(r.accepted)/\(r.rejected))" : "–"] : []))
         }
         let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
         for row in rows {
@@ -45,7 +45,8 @@ extension BenchmarkReport {
         }
         lines.append("(median of \(s.repeats) timed images after \(s.warmup) warm-up round(s), schedules interleaved; "
                      + "one image = one ImageGenerator.generate call; best = fastest image; spread = (max − min) / median"
-                     + (adaptive ? "; zipar-adaptive: passes and drafts of the last image, and with random weights its acceptance says nothing about a trained model)" : ")"))
+                     + (adaptive ? "; zipar-adaptive: passes and drafts of the last timed image, every round has the same seed; with random "
+                        + "weights its acceptance says nothing about quality or a trained model, only its passes and time count)" : ")"))
         lines.append("")
         if let v = vqDecode {
             lines.append("\(v.name) decode, \(v.gridSize)×\(v.gridSize) tokens → \(v.imageSize)×\(v.imageSize) px: "

@@ -40,14 +40,7 @@ extension VQDecoder {
     /// A decoder with random weights at `config`'s real shapes (convolutions uniform with std 1/√fan-in,
     /// norms 1, biases 0), built fast for benchmarks.
     convenience init(uniformRandomFor config: VQConfig, seed: UInt64) throws {
-        try config.validate(file: "random VQ weights")
         var seeds = RandomSource(seed: seed)
-        let weights = try VQDecoderWeights(layout: VQDecoderLayout(config: config)) { name, shape in
-            let count = shape.reduce(1, *)
-            if shape.count == 1 { return [Float](repeating: name.hasSuffix(".bias") ? 0 : 1, count: count) }
-            let std = 1 / Float(shape.dropFirst().reduce(1, *)).squareRoot()
-            return uniformRandomFloats(count: count, std: std, seed: seeds.next())
-        }
-        self.init(weights: weights)
+        try self.init(shapesOf: config) { count, std in uniformRandomFloats(count: count, std: std, seed: seeds.next()) }
     }
 }

@@ -72,7 +72,7 @@ public struct GPTConfig: Codable, Equatable, Sendable {
         guard block_size > 0, gridSize * gridSize == block_size else { throw bad("block_size \(block_size) is not a square number") }
         guard rope_base > 0, norm_eps >= 0 else { throw bad("rope_base must be positive and norm_eps non-negative") }
         if let labels, labels.count != num_classes || Set(labels).count != labels.count {
-            throw bad("labels has \(labels.count) characters (\(Set(labels).count) distinct); it needs one distinct character per class (\(num_classes))")
+            throw bad("\"labels\" has \(labels.count) characters (\(Set(labels).count) distinct); it needs one distinct character per class (num_classes \(num_classes))")
         }
     }
 

@@ -18,6 +18,7 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
     /// and zipar-adaptive; an option given to a schedule that does not take it is an error.
     public static func make(name: String, width: Int, window: Int? = nil, minWindow: Int? = nil,
                             rowStart: RowStart? = nil) throws -> ScheduleSpec {
+        guard names.contains(name) else { throw ScheduleSpecError("'\(name)' is not a schedule (expected \(names.joined(separator: ", ")))") }
         if window != nil && !["zipar", "zipar-reference"].contains(name) {
             throw ScheduleSpecError("the window applies to zipar and zipar-reference (zipar-adaptive takes a minimum window)", about: .window)
         }
@@ -37,12 +38,10 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
             let s = minWindow ?? max(2, width / 2)
             try check(s, in: ZipARAdaptiveSchedule.validMinWindows(width: width), what: .minWindow, schedule: name, width: width)
             return .ziparAdaptive(minWindow: s, rowStart: start)
-        case "zipar-reference":
+        default:  // zipar-reference, the last of `names`
             let w = window ?? max(2, width / 2)
             try check(w, in: ZipARReferenceSchedule.validWindows(width: width), what: .window, schedule: name, width: width)
             return .ziparReference(window: w)
-        default:
-            throw ScheduleSpecError("'\(name)' is not a schedule (expected \(names.joined(separator: ", ")))")
         }
     }
 

@@ -15,7 +15,11 @@ static inline float bf16_to_f32(uint16_t h) {
     return v.f;
 }
 
-#define DEFINE_PORTABLE(NAME, WTYPE, WIDEN)                                                          \
+/* Slot of panel row c within a k-step: identity for float32; bfloat16 swaps rows 4-7 and 8-11. */
+#define SLOT_F32(c) (c)
+#define SLOT_BF16(c) ((c) >= 4 && (c) < 12 ? ((c) < 8 ? (c) + 4 : (c) - 4) : (c))
+
+#define DEFINE_PORTABLE(NAME, WTYPE, WIDEN, SLOT)                                                    \
 static void NAME(const float *x, int64_t m, int64_t ldx, const WTYPE *panels, int64_t n, int64_t k, \
                  int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate) {                    \
     for (int64_t p = p0; p < p1; p++) {                                                              \
@@ -25,7 +29,7 @@ static void NAME(const float *x, int64_t m, int64_t ldx, const WTYPE *panels, in
             float acc[P] = {0};                                                                      \
             for (int64_t i = 0; i < k; i++) {                                                        \
                 float xv = x[r * ldx + i];                                                           \
-                for (int c = 0; c < P; c++) acc[c] += xv * WIDEN(panel[i * P + c]);                  \
+                for (int c = 0; c < P; c++) acc[c] += xv * WIDEN(panel[i * P + SLOT(c)]);            \
             }                                                                                        \
             float *yr = y + r * ldy + p * P;                                                         \
             for (int64_t c = 0; c < cols; c++) yr[c] = accumulate ? yr[c] + acc[c] : acc[c];         \
@@ -34,8 +38,8 @@ static void NAME(const float *x, int64_t m, int64_t ldx, const WTYPE *panels, in
 }
 
 #define WIDEN_F32(v) (v)
-DEFINE_PORTABLE(linear_f32_portable, float, WIDEN_F32)
-DEFINE_PORTABLE(linear_bf16_portable, uint16_t, bf16_to_f32)
+DEFINE_PORTABLE(linear_f32_portable, float, WIDEN_F32, SLOT_F32)
+DEFINE_PORTABLE(linear_bf16_portable, uint16_t, bf16_to_f32, SLOT_BF16)
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -51,10 +55,12 @@ AVX2 static inline void load_f32(const float *p, __m256 *lo, __m256 *hi) {
     *hi = _mm256_loadu_ps(p + 8);
 }
 
+// 16 bfloat16 values in slot order (rows 0-3, 8-11, 4-7, 12-15): unpacking against zeros within each
+// 128-bit lane puts rows 0-7 in `lo` and rows 8-15 in `hi`, one instruction each.
 AVX2 static inline void load_bf16(const uint16_t *p, __m256 *lo, __m256 *hi) {
-    __m256i h = _mm256_loadu_si256((const __m256i *)p);
-    *lo = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(h)), 16));
-    *hi = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1)), 16));
+    __m256i h = _mm256_loadu_si256((const __m256i *)p), zero = _mm256_setzero_si256();
+    *lo = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, h));
+    *hi = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, h));
 }
 
 // R rows of x (compile-time constant, ≤ ROWS) against one panel; cols = valid output columns. Step i

@@ -14,7 +14,9 @@
 void zipar_linear_f32(const float *x, int64_t m, int64_t ldx, const float *panels, int64_t n, int64_t k,
                       int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate);
 
-/// The same with bfloat16 panels (the upper 16 bits of float32 values), widened in registers.
+/// The same with bfloat16 panels (the upper 16 bits of float32 values), widened in registers. Within each
+/// k-step the 16 rows sit in slot order 0-3, 8-11, 4-7, 12-15 (panels[p][i][s] holds row slot(s), rows
+/// 4-7 and 8-11 swapped), so that one unpack per half widens them.
 void zipar_linear_bf16(const float *x, int64_t m, int64_t ldx, const uint16_t *panels, int64_t n, int64_t k,
                        int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate);
 

@@ -10,8 +10,10 @@ public enum WeightPrecision: String, CaseIterable, Sendable {
 }
 
 /// A weight matrix W [rows, cols] (PyTorch's nn.Linear [out, in]) in float32 or bfloat16, packed for the
-/// weight-streaming kernels: panels of 16 rows, each stored column-major (`panel[p][i][c] = W[16p + c][i]`,
-/// zero past the last row). A product with a few activation rows reads it once, on every core.
+/// weight-streaming kernels: panels of 16 rows, each stored column-major (`panel[p][i][slot(c)] =
+/// W[16p + c][i]`, zero past the last row). A product with a few activation rows reads it once, on every
+/// core. float32 slots are in order; bfloat16 slots swap rows 4–7 with rows 8–11 of each panel, the order
+/// in which one 256-bit unpack against zeros widens 16 values into two 8-float vectors (ckernels.h).
 public struct WeightMatrix: Sendable {
     public let rows: Int, cols: Int
     public enum Storage: Sendable {
@@ -33,7 +35,7 @@ public struct WeightMatrix: Sendable {
         let p = WeightMatrix.panel, count = (rows + p - 1) / p * p * cols
         var packed = [Float](repeating: 0, count: count)
         for r in 0..<rows {
-            let base = (r / p) * p * cols + r % p
+            let base = (r / p) * p * cols + WeightMatrix.slot(r % p, precision)
             for i in 0..<cols { packed[base + i * p] = values[r * cols + i] }
         }
         switch precision {
@@ -50,10 +52,16 @@ public struct WeightMatrix: Sendable {
     /// Bytes of the packed matrix (what one product reads).
     public var byteCount: Int { panels * WeightMatrix.panel * cols * precision.size }
 
+    /// Where row c of a panel sits within each k-step of the packed panel.
+    @inline(__always)
+    static func slot(_ c: Int, _ precision: WeightPrecision) -> Int {
+        precision == .bfloat16 && (4..<12).contains(c) ? (c < 8 ? c + 4 : c - 4) : c
+    }
+
     /// Element (r, i) as float32.
     @inline(__always)
     func element(_ r: Int, _ i: Int) -> Float {
-        let p = WeightMatrix.panel, index = (r / p) * p * cols + i * p + r % p
+        let p = WeightMatrix.panel, index = (r / p) * p * cols + i * p + WeightMatrix.slot(r % p, precision)
         switch storage {
         case .float32(let f): return f[index]
         case .bfloat16(let b): return Float(bitPattern: UInt32(b[index]) << 16)

@@ -57,10 +57,13 @@ struct Eval: ParsableCommand {
             specs = specs.map { $0.withRowStart(start) }
         }
         let labels = try classes.map { try Generate.classes($0, config: model.config) } ?? Array(0..<model.config.num_classes)
+        if let twice = labels.indices.first(where: { labels[..<$0].contains(labels[$0]) }) {
+            throw UsageError("--classes: class '\(model.config.labelName(labels[twice]))' is given twice")
+        }
         let sampling = try samplingFlags.resolved(with: try gpt.generationConfig())
         let folder = try classifier ?? DefaultModel.directory("classifier")
         let glyphs = try GlyphClassifier(directory: folder)
-        let reference = try FeatureStatistics(file: (folder as NSString).appendingPathComponent("fd_reference.safetensors"))
+        let reference = try FeatureStatistics(file: (folder as NSString).appendingPathComponent(glyphs.config.referenceFile))
         let evaluation: QualityEvaluation
         do {
             evaluation = try QualityEvaluation(model: model, decoder: try vq.load(), classifier: glyphs, reference: reference)
@@ -79,7 +82,9 @@ struct Eval: ParsableCommand {
         let report = EvalReport(per_class: perClass, classes: labels.map(model.config.labelName).joined(separator: ","),
                                 cfg_scale: sampling.cfgScale, temperature: sampling.options.temperature,
                                 top_k: sampling.options.topK, top_p: sampling.options.topP, seed: seed,
-                                classifier: classifier ?? "embedded default", rows: rows)
+                                classifier: classifier ?? "embedded default",
+                                classifier_heldout_accuracy: glyphs.config.heldout_accuracy,
+                                fd_reference: glyphs.config.fd_reference, rows: rows)
         print(json ? try report.json() : report.table())
     }
 }
@@ -88,6 +93,9 @@ struct Eval: ParsableCommand {
 struct EvalReport: Codable {
     var per_class: Int, classes: String, cfg_scale: Float, temperature: Float, top_k: Int, top_p: Float, seed: UInt64
     var classifier: String
+    /// The classifier's accuracy on held-out real glyphs and what its FD reference was taken from (from its
+    /// config.json, when given).
+    var classifier_heldout_accuracy: Double?, fd_reference: ClassifierConfig.FDReference?
     var rows: [QualityRow]
 
     func json() throws -> String {
@@ -99,15 +107,25 @@ struct EvalReport: Codable {
     func table() -> String {
         var lines = [String(format: "zipar eval: %d image(s) per class of %@; CFG %.1f, temperature %.2f, top-k %d, top-p %.2f; seeds %llu…%llu",
                             per_class, classes, cfg_scale, temperature, top_k, top_p, seed, seed &+ UInt64(per_class - 1)),
-                     "classifier: \(classifier)", "",
-                     "schedule            passes  s/image  accuracy       FD  drafts (accepted)"]
+                     "classifier: \(classifier)" + referenceInfo, "",
+                     "schedule            passes  s/image  decode s  accuracy       FD  drafts (accepted)"]
         for r in rows {
             let fd = r.frechet_distance.map { String(format: "%8.1f", $0) } ?? "       -"
             let drafts = r.drafts > 0 ? "\(r.drafts) (\(r.accepted))" : "-"
-            lines.append(String(format: "%@ %7.1f  %7.3f  %7.1f %%  %@  %@", r.schedule.padding(toLength: 18, withPad: " ", startingAt: 0),
-                                r.passes_per_image, r.seconds_per_image, 100 * r.accuracy, fd, drafts))
+            lines.append(String(format: "%@ %7.1f  %7.3f  %8.3f  %7.1f %%  %@  %@", r.schedule.padding(toLength: 18, withPad: " ", startingAt: 0),
+                                r.passes_per_image, r.seconds_per_image, r.decode_seconds_per_image, 100 * r.accuracy, fd, drafts))
         }
-        lines.append("(passes and s/image: means per image, tokens only; FD: Fréchet distance of the classifier's features to held-out real glyphs, lower is better)")
+        lines.append("(passes, s/image (tokens) and decode s (VQ): means per image; FD: Fréchet distance of the classifier's features to held-out real glyphs, lower is better)")
         return lines.joined(separator: "\n")
+    }
+
+    /// " (96.9 % on held-out real glyphs; FD reference: 8064 real images, heldout split)", as far as known.
+    private var referenceInfo: String {
+        var parts: [String] = []
+        if let a = classifier_heldout_accuracy { parts.append(String(format: "%.1f %% on held-out real glyphs", 100 * a)) }
+        if let r = fd_reference {
+            parts.append("FD reference: " + (r.images.map { "\($0) real images" } ?? r.file) + (r.split.map { ", \($0) split" } ?? ""))
+        }
+        return parts.isEmpty ? "" : " (\(parts.joined(separator: "; ")))"
     }
 }

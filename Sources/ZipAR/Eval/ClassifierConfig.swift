@@ -11,6 +11,21 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     public var num_classes: Int
     /// Class k is labels[k] (the GPT's labels).
     public var labels: String?
+    /// Accuracy on the held-out real glyphs, measured when the classifier was exported.
+    public var heldout_accuracy: Double?
+    /// The Fréchet-distance reference statistics beside the weights, and what they were taken from.
+    public var fd_reference: FDReference?
+
+    /// config.json's "fd_reference": a safetensors file of `mu` [F] and `sigma` [F, F] in the same folder.
+    public struct FDReference: Codable, Equatable, Sendable {
+        public var file: String
+        /// How many real images the statistics were taken from, and from which split.
+        public var images: Int?
+        public var split: String?
+    }
+
+    /// The reference statistics' file name in the classifier folder (fd_reference.safetensors when not given).
+    public var referenceFile: String { fd_reference?.file ?? "fd_reference.safetensors" }
 
     /// Side of the last feature map (the image side halved once per convolution).
     public var finalSide: Int { channels.reduce(image_size) { side, _ in side / 2 } }
@@ -26,5 +41,8 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
         }
         guard fc_hidden > 0, num_classes > 0 else { throw bad("fc_hidden and num_classes must be positive") }
         if let labels, labels.count != num_classes { throw bad("labels has \(labels.count) characters for \(num_classes) classes") }
+        guard !referenceFile.isEmpty, !referenceFile.contains("/") else {
+            throw bad("fd_reference.file '\(referenceFile)' must be a file name in the classifier folder")
+        }
     }
 }

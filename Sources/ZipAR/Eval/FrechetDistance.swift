@@ -38,9 +38,13 @@ public struct FeatureStatistics: Sendable {
         self.init(mean: mean, covariance: cov)
     }
 
-    /// The `mu` [F] and `sigma` [F, F] tensors of a safetensors file (the classifier's fd_reference).
+    /// The `mu` [F] and `sigma` [F, F] tensors of a safetensors file (the classifier's fd_reference); any
+    /// other tensor, or a missing or misshapen one, is an error naming the file and the key.
     public init(file path: String) throws {
         let checkpoint = try Checkpoint.open(path)
+        if let extra = checkpoint.names.first(where: { $0 != "mu" && $0 != "sigma" }) {
+            throw CheckpointError(path, "unexpected tensor '\(extra)' in Fréchet reference statistics (only mu and sigma)")
+        }
         let shape = try checkpoint.entry("mu").shape
         guard shape.count == 1 else { throw CheckpointError(path, "'mu' has shape \(shape); a vector was expected") }
         let mu = try checkpoint.floats("mu", shape: shape)

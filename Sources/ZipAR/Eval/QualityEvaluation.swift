@@ -35,6 +35,9 @@ public final class QualityEvaluation {
         guard classifier.config.num_classes == model.config.num_classes else {
             throw QualityEvaluationError("the model has \(model.config.num_classes) classes, the classifier \(classifier.config.num_classes)")
         }
+        if let drawn = model.config.labels, let recognised = classifier.config.labels, drawn != recognised {
+            throw QualityEvaluationError("the model's classes are \(drawn), the classifier's \(recognised)")
+        }
         guard reference.dimension == classifier.config.fc_hidden else {
             throw QualityEvaluationError("the reference statistics have \(reference.dimension) features, the classifier \(classifier.config.fc_hidden)")
         }

@@ -5,7 +5,7 @@
 
 Loads RUN/gpt and RUN/vq (exported folders) and the classifier (default RUN/classifier) with its
 fd_reference.safetensors; for CFG 1, 2, 3, 4 and (temperature, top-k) in (1, 0), (1, 20), (0.8, 20),
-(0.7, 10) draws --per-class raster samples of every class (seed 0) and prints accuracy and FD, one line
+(0.7, 10), (0.5, 10) draws --per-class raster samples of every class (seed 0) and prints accuracy and FD, one line
 each; writes RUN/sample_sweep.json. This is how the demo model's sampling defaults were chosen
 (docs/demo-model.md).
 """
@@ -42,7 +42,7 @@ def main(argv=None):
     grid = int(round(gpt.args.block_size ** 0.5))
     out = []
     for cfg in (1.0, 2.0, 3.0, 4.0):
-        for temp, top_k in ((1.0, 0), (1.0, 20), (0.8, 20), (0.7, 10)):
+        for temp, top_k in ((1.0, 0), (1.0, 20), (0.8, 20), (0.7, 10), (0.5, 10)):
             gen = torch.Generator(device=dev).manual_seed(0)
             toks = gpt.sample(labels, cfg_scale=cfg, temperature=temp, top_k=top_k, generator=gen)
             with torch.no_grad():

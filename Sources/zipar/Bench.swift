@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("image-size"), help: "Image size in pixels, divisible by 16 (default 256; the grid is this ÷ 16).")
     var imageSize: Int?
 
-    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices: float32 or bfloat16.")
+    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices and KV cache: float32 or bfloat16.")
     var weightsDtype: String = "float32"
 
     @Option(help: ArgumentHelp("""

@@ -22,7 +22,7 @@ struct GPTOptions: ParsableArguments {
     @Option(name: .customLong("random-weights"), help: ArgumentHelp("Random weights at the preset's real shapes, from this seed (for speed and memory checks; the image is noise).", valueName: "seed"))
     var randomSeed: UInt64?
 
-    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices: float32 (exact) or bfloat16 (half the bytes each pass reads; tokens may differ).")
+    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices and KV cache: float32 (exact) or bfloat16 (half the bytes each pass reads; tokens may differ).")
     var weightsDType: WeightPrecision = .float32
 
     /// True when no model was named (the embedded default is used).

@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import ZipAR
 
@@ -47,8 +48,9 @@ final class KernelTests: XCTestCase {
         XCTAssertTrue(Float(bitPattern: UInt32(bfloat16Bits(.nan)) << 16).isNaN)
     }
 
-    /// With bfloat16 weights the teacher-forced logits of the conformance models stay close to float32:
-    /// max |Δ| ≤ 2e-2 · max |logit| (bfloat16 keeps 8 significant bits per weight).
+    /// With bfloat16 weights and KV cache (what `--weights-dtype bfloat16` runs) the teacher-forced logits of
+    /// the conformance models stay close to float32: max |Δ| ≤ 2e-2 · max |logit| (bfloat16 keeps 8
+    /// significant bits per value).
     func testBFloat16LogitsStayClose() throws {
         for c in try ConformanceCase.all() {
             let dir = c.directory.appendingPathComponent("gpt").path
@@ -56,13 +58,42 @@ final class KernelTests: XCTestCase {
             let tokens = try c.expected.entry("teacher_tokens").floats().map { Int($0) }
             let inputs = [ModelInput(.condition(0), position: 0)] + tokens.enumerated().map { ModelInput(.token($1), position: 1 + $0) }
             func logits(_ model: GPT) -> [Float] {
-                Array(model.forward(inputs, conditions: [c.info.class_label], cache: KVCache(config: model.config, batch: 1),
-                                    visibility: .staticCausal, logitsFor: Array(inputs.indices)))
+                let cache = KVCache(config: model.config, batch: 1, precision: model.weights.precision)
+                return Array(model.forward(inputs, conditions: [c.info.class_label], cache: cache,
+                                           visibility: .staticCausal, logitsFor: Array(inputs.indices)))
             }
             let a = logits(f32), b = logits(bf16)
             let scale = a.map(abs).max()!, worst = zip(a, b).map { abs($0 - $1) }.max()!
             XCTAssertLessThanOrEqual(worst, 2e-2 * scale, c.name)
             XCTAssertGreaterThan(worst, 0, "bfloat16 should not be bit-identical to float32")
+        }
+    }
+
+    /// Attention over a bfloat16 cache equals attention over a float32 cache holding the same rounded
+    /// keys and values (the vector path for head_dim 8, 48 and 64, the portable one for 12; every slot
+    /// visible, or only some written): max |Δ| ≤ 1e-6 · max |v| (same arithmetic, same order).
+    func testBFloat16CacheAttentionMatchesRoundedFloat32() {
+        var rng = RandomSource(seed: 11)
+        for hd in [8, 12, 48, 64] {
+            for last in [0, 5, 37] {
+                let n = (last + 1) * hd
+                let q = (0..<hd).map { _ in rng.nextGaussian() }
+                let k16 = (0..<n).map { _ in bfloat16Bits(rng.nextGaussian()) }, v16 = (0..<n).map { _ in bfloat16Bits(rng.nextGaussian()) }
+                let k32 = k16.map { Float(bitPattern: UInt32($0) << 16) }, v32 = v16.map { Float(bitPattern: UInt32($0) << 16) }
+                for written in [nil, (0...last).map { $0 % 3 != 1 }] {
+                    var scores = [Float](repeating: 0, count: last + 1)
+                    var want = [Float](repeating: 0, count: hd), got = want
+                    let flags = written ?? []
+                    flags.withUnsafeBufferPointer { w in
+                        let wp = written == nil ? nil : w.baseAddress
+                        zipar_attend_one(q, k32, v32, Int64(last), wp, Int64(hd), 0.3, &scores, &want)
+                        zipar_attend_one_bf16(q, k16, v16, Int64(last), wp, Int64(hd), 0.3, &scores, &got)
+                    }
+                    let worst = zip(want, got).map { abs($0 - $1) }.max()!
+                    XCTAssertLessThanOrEqual(worst, 1e-6 * v32.map(abs).max()!, "head_dim \(hd) last \(last)")
+                    XCTAssertFalse(got.contains { !$0.isFinite })
+                }
+            }
         }
     }
 }

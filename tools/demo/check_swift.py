@@ -19,8 +19,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import CLASSES, REPO, run_dir, setup_torch, to_uint8  # noqa: E402
-from evaluate import load_folder  # noqa: E402
+from common import CLASSES, REPO, load_folder, run_dir, setup_torch, to_uint8  # noqa: E402
 from models import GPT, GPTArgs, VQArgs, VQModel  # noqa: E402
 
 

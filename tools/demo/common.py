@@ -54,7 +54,7 @@ def training_args(doc, full, smoke, argv=None, extra=None):
     ap.add_argument("--data", default=None, help="glyph folder (default RUN/glyphs)")
     for k, v in full.items():
         many = isinstance(v, list)
-        ap.add_argument("--" + k.replace("_", "-"), type=int if many else type(v), nargs="+" if many else None, default=None)
+        ap.add_argument("--" + k.replace("_", "-"), type=type(v[0]) if many else type(v), nargs="+" if many else None, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     ap.add_argument("--device", default="auto", help="auto (GPU if PyTorch sees one), cpu or cuda")
@@ -77,8 +77,9 @@ class Training:
     step saves every `save_every` steps and every 5 minutes, and on SIGTERM/SIGINT or after
     --max-minutes saves and exits with status 3 (not finished: run_all.sh stops there)."""
 
-    def __init__(self, stage, a, log, payload):
+    def __init__(self, stage, a, log, payload, total=None):
         self.stage, self.a, self.log, self.payload = stage, a, log, payload
+        self.total = total or a.steps
         self.path = os.path.join(run_dir(a.run), "ckpt", f"{stage}.pt")
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self.stop = StopFlag()
@@ -98,9 +99,9 @@ class Training:
         """Counts `items` done in this step; every `every` steps (and at the last) logs `text()` with the
         rate since the previous report."""
         self.seen += items
-        if step % every == 0 or step == self.a.steps:
+        if step % every == 0 or step == self.total:
             rate = self.seen / max(time.time() - self.t_rate, 1e-9)
-            self.log(f"step {step}/{self.a.steps} {text()} {rate:.1f} {unit}/s")
+            self.log(f"step {step}/{self.total} {text()} {rate:.1f} {unit}/s")
             self.t_rate, self.seen = time.time(), 0
 
     def load(self):
@@ -222,6 +223,17 @@ def load_safetensors(path):
         a, b = info["data_offsets"]
         out[name] = np.frombuffer(data[a:b], dtype="<f4").reshape(info["shape"]).copy()
     return out
+
+
+def load_folder(cls, args_cls, folder, torch, drop=(), dev="cpu"):
+    """An exported model folder (config.json + model.safetensors) as `cls(args_cls(...))` in eval mode,
+    strict key/shape match; returns (model, config dict). Config fields `args_cls` lacks are ignored."""
+    cfg = read_json(os.path.join(folder, "config.json"))
+    fields = set(args_cls.__dataclass_fields__)
+    model = cls(args_cls(**{k: v for k, v in cfg.items() if k in fields and k not in drop}))
+    w = load_safetensors(os.path.join(folder, "model.safetensors"))
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()}, strict=True)
+    return model.to(dev).eval(), cfg
 
 
 # ---------------------------------------------------------------- data

@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import (CLASSES, Log, load_glyphs, load_safetensors, pick_device, read_json, run_dir,  # noqa: E402
+from common import (CLASSES, Log, load_folder, load_glyphs, pick_device, run_dir,  # noqa: E402
                     save_grid_png, setup_torch, to_model_range, to_uint8, write_json)
 from models import GPT, ClassifierArgs, GlyphClassifier, GPTArgs, VQArgs, VQModel  # noqa: E402
 
@@ -37,15 +37,6 @@ def frechet(mu1, s1, mu2, s2):
 
 def stats(f):
     return f.mean(0), np.cov(f, rowvar=False)
-
-
-def load_folder(cls, args_cls, folder, torch, drop=(), dev="cpu"):
-    cfg = read_json(os.path.join(folder, "config.json"))
-    fields = set(args_cls.__dataclass_fields__)
-    model = cls(args_cls(**{k: v for k, v in cfg.items() if k in fields and k not in drop}))
-    w = load_safetensors(os.path.join(folder, "model.safetensors"))
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()}, strict=True)
-    return model.to(dev).eval(), cfg
 
 
 def main(argv=None):

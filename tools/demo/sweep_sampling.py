@@ -17,8 +17,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import CLASSES, load_safetensors, pick_device, run_dir, setup_torch, to_model_range, to_uint8  # noqa: E402
-from evaluate import frechet, load_folder, stats  # noqa: E402
+from common import CLASSES, load_folder, load_safetensors, pick_device, run_dir, setup_torch, to_model_range, to_uint8  # noqa: E402
+from evaluate import frechet, stats  # noqa: E402
 from models import GPT, ClassifierArgs, GlyphClassifier, GPTArgs, VQArgs, VQModel  # noqa: E402
 
 

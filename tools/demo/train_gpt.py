@@ -6,8 +6,10 @@
 First encodes every train and held-out image with the finished VQ (RUN/ckpt/vq.pt) into RUN/tokens.npz
 (12x12 = 144 tokens each, raster order; redone when the VQ checkpoint changes). Then trains with
 next-token cross entropy, class dropout 0.1 (label replaced by the null class num_classes, for
-classifier-free guidance), AdamW (betas 0.9/0.95, weight decay 0.05 on matrices), warmup + cosine
-learning rate, gradient clipping 1.0. Checkpoints to RUN/ckpt/gpt.pt every --save-every steps, every
+classifier-free guidance), AdamW (betas 0.9/0.95, weight decay 0.05 on matrices), gradient clipping 1.0,
+in phases: --steps, --batch, --lr and --warmup take one value per phase (the default recipe has two:
+12,000 steps of 32 sequences at lr 1e-3, then 11,000 of 64 at 5e-4); each phase has its own warmup +
+cosine learning rate and starts a fresh AdamW state from the weights the previous phase left. Checkpoints to RUN/ckpt/gpt.pt every --save-every steps, every
 5 minutes and on SIGTERM/SIGINT; a restart resumes. Reports held-out token NLL every --eval-every steps
 and writes RUN/gpt_samples.png (one column per class, CFG 3) at the end.
 """
@@ -19,21 +21,40 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from common import (CLASSES, Training, batch_indices, cosine_lr, load_checkpoint, load_glyphs,  # noqa: E402
-                    save_grid_png, start_stage, to_model_range, to_uint8, training_args)
+from common import (CLASSES, Training, batch_indices, cosine_lr, load_checkpoint, load_folder,  # noqa: E402
+                    load_glyphs, load_safetensors, read_json, save_grid_png, start_stage, to_model_range,
+                    to_uint8, training_args)
 from models import GPT, GPTArgs, VQArgs, VQModel  # noqa: E402
 
-FULL = dict(steps=12000, batch=32, lr=1e-3, warmup=200, dim=96, n_layer=6, n_head=2, multiple_of=64,
-            save_every=250, eval_every=500)
-SMOKE = dict(steps=20, batch=8, lr=1e-3, warmup=5, dim=64, n_layer=2, n_head=2, multiple_of=64,
-             save_every=10, eval_every=20)
+FULL = dict(steps=[12000, 11000], batch=[32, 64], lr=[1e-3, 5e-4], warmup=[200, 100], dim=96, n_layer=6,
+            n_head=2, multiple_of=64, save_every=250, eval_every=500)
+SMOKE = dict(steps=[20, 10], batch=[8, 8], lr=[1e-3, 5e-4], warmup=[5, 2], dim=64, n_layer=2, n_head=2,
+             multiple_of=64, save_every=10, eval_every=20)
 
 
 def parse(argv=None):
     def extra(ap):
         ap.add_argument("--class-dropout", type=float, default=0.1)
         ap.add_argument("--weight-decay", type=float, default=0.05)
-    return training_args(__doc__, FULL, SMOKE, argv, extra)
+        ap.add_argument("--vq", default=None, help="exported VQ folder (config.json + model.safetensors) to "
+                        "encode with instead of RUN/ckpt/vq.pt, e.g. Sources/zipar/DefaultModel/vq")
+        ap.add_argument("--init", default=None, help="exported GPT folder whose weights start the run instead "
+                        "of random ones (same sizes): more steps for a finished model. A checkpoint resumes first.")
+    a = training_args(__doc__, FULL, SMOKE, argv, extra)
+    if not len(a.steps) == len(a.batch) == len(a.lr) == len(a.warmup):
+        raise SystemExit("--steps, --batch, --lr and --warmup need one value per phase each "
+                         f"(got {len(a.steps)}, {len(a.batch)}, {len(a.lr)}, {len(a.warmup)})")
+    return a
+
+
+def phase_at(a, step):
+    """(phase index, its first step) of global step `step`."""
+    start = 0
+    for p, n in enumerate(a.steps):
+        if step < start + n:
+            return p, start
+        start += n
+    return len(a.steps) - 1, start - a.steps[-1]
 
 
 def file_digest(path):
@@ -44,7 +65,17 @@ def file_digest(path):
     return h.hexdigest()[:16]
 
 
-def load_vq(rd, dev):
+def vq_weights_path(a, rd):
+    return os.path.join(a.vq, "model.safetensors") if a.vq else os.path.join(rd, "ckpt", "vq.pt")
+
+
+def load_vq(a, rd, torch, dev):
+    """The VQ of --vq (exported folder) or of RUN/ckpt/vq.pt, with its checkpoint dict (done for --vq)."""
+    if a.vq:
+        if not os.path.exists(vq_weights_path(a, rd)):
+            raise SystemExit(f"--vq {a.vq}: no model.safetensors there")
+        vq, _ = load_folder(VQModel, VQArgs, a.vq, torch, dev=dev)
+        return vq, {"done": True}
     ck = load_checkpoint(os.path.join(rd, "ckpt", "vq.pt"))
     if ck is None:
         raise SystemExit(f"no VQ checkpoint in {rd}/ckpt/vq.pt: run train_vq.py first")
@@ -56,14 +87,13 @@ def load_vq(rd, dev):
 def tokenize(a, rd, log, torch, dev):
     """RUN/tokens.npz: train/heldout tokens [N, grid*grid] (uint16) and labels; cached by VQ digest."""
     path = os.path.join(rd, "tokens.npz")
-    vq_path = os.path.join(rd, "ckpt", "vq.pt")
-    digest = file_digest(vq_path)
+    digest = file_digest(vq_weights_path(a, rd))
     if os.path.exists(path):
         z = np.load(path)
         if str(z["vq_digest"]) == digest:
             return {k: z[k] for k in z.files}
         log("tokens.npz is from another VQ checkpoint: encoding again")
-    vq, ck = load_vq(rd, dev)
+    vq, ck = load_vq(a, rd, torch, dev)
     if not ck.get("done"):
         log("warning: the VQ checkpoint is not finished; encoding with it anyway")
     out = {"vq_digest": np.array(digest), "codebook_size": np.array(vq.args.codebook_size)}
@@ -90,6 +120,17 @@ def tokenize(a, rd, log, torch, dev):
 def gpt_args(a, vocab, block, n_classes):
     return GPTArgs(dim=a.dim, n_layer=a.n_layer, n_head=a.n_head, multiple_of=a.multiple_of,
                    vocab_size=vocab, block_size=block, num_classes=n_classes, class_dropout_prob=a.class_dropout)
+
+
+def init_weights(model, margs, folder, torch):
+    """Copies an exported GPT's weights into `model`; the sizes in its config.json must match."""
+    cfg = read_json(os.path.join(folder, "config.json"))
+    want = margs.config_json()
+    diff = [f"{k} {cfg.get(k)} (run: {want[k]})" for k in want if k in cfg and cfg[k] != want[k]]
+    if diff:
+        raise SystemExit(f"--init {folder}: config.json differs from this run: {', '.join(diff)}")
+    w = load_safetensors(os.path.join(folder, "model.safetensors"))
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()}, strict=True)
 
 
 def heldout_nll(model, toks, labels, torch, dev, n=512, batch=64):
@@ -120,11 +161,11 @@ def main(argv=None):
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, 0.95),
+                             {"params": no_decay, "weight_decay": 0.0}], lr=a.lr[0], betas=(0.9, 0.95),
                             fused=dev.type == "cuda")
     training = Training("gpt", a, log, lambda: {
         "model": model.state_dict(), "opt": opt.state_dict(), "gpt_args": margs.config_json(),
-        "vq_digest": str(data["vq_digest"]), "torch_rng": torch.get_rng_state()})
+        "vq_digest": str(data["vq_digest"]), "torch_rng": torch.get_rng_state()}, total=sum(a.steps))
     ck = training.load()
     step = 0
     if ck is not None:
@@ -136,28 +177,37 @@ def main(argv=None):
         step = ck["step"]
         torch.set_rng_state(ck["torch_rng"])
         log(f"gpt: resumed at step {step}")
+    elif a.init:
+        init_weights(model, margs, a.init, torch)
+        log(f"gpt: weights from {a.init}")
     n_params = sum(p.numel() for p in model.parameters())
     log(f"gpt: {n_params / 1e6:.2f} M params, config {margs.config_json()}, train {len(tr)} sequences, "
         f"device {dev}, args {vars(a)}")
     model.train()
-    while step < a.steps:
+    total = sum(a.steps)
+    while step < total:
+        p, start = phase_at(a, step)
+        if step == start and p > 0:
+            opt.state.clear()
+            log(f"gpt: phase {p + 1} of {len(a.steps)} from step {step}: {a.steps[p]} steps x {a.batch[p]}, "
+                f"lr {a.lr[p]:g}, fresh AdamW state")
         for g in opt.param_groups:
-            g["lr"] = cosine_lr(step, a.steps, a.lr, a.warmup)
-        idx = batch_indices(len(tr), a.batch, a.seed + 1, step)
+            g["lr"] = cosine_lr(step - start, a.steps[p], a.lr[p], a.warmup[p])
+        idx = batch_indices(len(tr), a.batch[p], a.seed + 1, step)
         t = torch.from_numpy(tr[idx].astype(np.int64)).to(dev)
         y = torch.from_numpy(ytr[idx]).to(dev)
         logits = model(t, y)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), t.reshape(-1))
         training.optimize(opt, loss, clip_params=model.parameters())
         step += 1
-        training.report(step, 25, a.batch, "seq", lambda: f"loss {loss.item():.4f} lr {opt.param_groups[0]['lr']:.2e}")
-        if step % a.eval_every == 0 or step == a.steps:
+        training.report(step, 25, a.batch[p], "seq", lambda: f"loss {loss.item():.4f} lr {opt.param_groups[0]['lr']:.2e}")
+        if step % a.eval_every == 0 or step == total:
             log(f"eval step {step}: held-out NLL {heldout_nll(model, ho, yho, torch, dev, n=64 if a.smoke else 512):.4f} nats/token")
         training.tick(step)
     training.save(step, done=True)
     # preview: 4 samples per class at CFG 3, decoded with the VQ
     model.eval()
-    vq, _ = load_vq(rd, dev)
+    vq, _ = load_vq(a, rd, torch, dev)
     gen = torch.Generator(device=dev).manual_seed(0)
     labels = torch.arange(len(CLASSES), device=dev).repeat(1 if a.smoke else 4)
     toks = model.sample(labels, cfg_scale=3.0, temperature=1.0, top_k=0, generator=gen)

@@ -27,6 +27,10 @@ void zipar_linear_bf16(const float *x, int64_t m, int64_t ldx, const uint16_t *p
 void zipar_attend_one(const float *q, const float *keys, const float *values, int64_t last,
                       const bool *written, int64_t head_dim, float scale, float *scores, float *out);
 
+/// The same with keys and values cached as bfloat16 (the upper 16 bits of float32 values).
+void zipar_attend_one_bf16(const float *q, const uint16_t *keys, const uint16_t *values, int64_t last,
+                           const bool *written, int64_t head_dim, float scale, float *scores, float *out);
+
 /// The sum of p[0 ..< n] (n a multiple of 32; partial sums in float over 2^20 values, then double), read
 /// as the weight kernels read: the benchmark's memory-bandwidth probe.
 double zipar_read_sum(const float *p, int64_t n);

@@ -3,7 +3,7 @@ import Foundation
 
 extension GPT {
     /// out[row, head] = softmax(q·Kᵀ/√d over the visible slots) · V for every batch row, input and head,
-    /// reading keys and values in place from the cache (the kernel `zipar_attend_one`: a query sees the
+    /// reading keys and values in place from the cache, float32 or bfloat16 (the kernels `zipar_attend_one(_bf16)`: a query sees the
     /// slots up to its position, only written ones under `.writtenCausal`, and always its own slot, where a
     /// query-only input's key and value sit unwritten). Work is split over (batch row, head) pairs on
     /// every core; `scores` holds `cache.slots` floats per thread.
@@ -25,9 +25,17 @@ extension GPT {
                         let b = unit / nH, h = unit % nH
                         let base = cache.offset(batch: b, head: h / group, slot: 0)
                         for i in 0..<n {
-                            let row = b * n + i
-                            zipar_attend_one(qkv + row * qkvWidth + h * hd, keys + base, values + base, Int64(pos[i]),
-                                             written, Int64(hd), scale, score, out + row * dim + h * hd)
+                            let row = b * n + i, q = qkv + row * qkvWidth + h * hd, o = out + row * dim + h * hd
+                            switch cache.precision {
+                            case .float32:
+                                zipar_attend_one(q, keys.assumingMemoryBound(to: Float.self) + base,
+                                                 values.assumingMemoryBound(to: Float.self) + base, Int64(pos[i]),
+                                                 written, Int64(hd), scale, score, o)
+                            case .bfloat16:
+                                zipar_attend_one_bf16(q, keys.assumingMemoryBound(to: UInt16.self) + base,
+                                                      values.assumingMemoryBound(to: UInt16.self) + base, Int64(pos[i]),
+                                                      written, Int64(hd), scale, score, o)
+                            }
                         }
                     }
                 }

@@ -52,9 +52,8 @@ public final class GPT {
                     let r = s.qkv + (b * n + i) * qkvWidth
                     rope.apply(r, heads: nH + nKV, position: input.position)  // q and k heads are adjacent
                     for g in 0..<nKV {
-                        let o = cache.offset(batch: b, head: g, slot: input.position)
-                        (cache.keys[l] + o).update(from: r + (nH + g) * hd, count: hd)
-                        (cache.values[l] + o).update(from: r + (nH + nKV + g) * hd, count: hd)
+                        cache.store(layer: l, batch: b, head: g, slot: input.position,
+                                    key: r + (nH + g) * hd, value: r + (nH + nKV + g) * hd)
                     }
                 }
             }

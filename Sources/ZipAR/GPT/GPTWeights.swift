@@ -26,6 +26,9 @@ public struct GPTWeights: Sendable {
     /// Untied head [vocab_size, dim].
     public var output: WeightMatrix
 
+    /// Storage precision of the matrices (generation keeps its KV cache in the same precision).
+    public var precision: WeightPrecision { output.precision }
+
     /// Bytes of every matrix a decoding pass reads in full (layers and head; embeddings are gathered rows).
     public var streamedBytes: Int {
         output.byteCount + layers.reduce(0) { $0 + $1.wqkv.byteCount + $1.wo.byteCount + $1.w13.byteCount + $1.w2.byteCount }

@@ -1,26 +1,31 @@
 /// A static key/value cache addressed by absolute sequence position (gpt-fast style): one slot per position,
 /// for every layer, batch row and key/value head. Slots start at zero; `written` records which were filled,
-/// for schedules whose attention sees only generated tokens.
+/// for schedules whose attention sees only generated tokens. Entries are float32, or bfloat16 (rounded to
+/// nearest even on store, widened in the attention kernel) to halve what attention reads per pass.
 public final class KVCache {
     public let layers: Int, batch: Int, kvHeads: Int, slots: Int, headDim: Int
-    /// Per layer: [batch][kvHead][slot][headDim].
-    let keys: [UnsafeMutablePointer<Float>]
-    let values: [UnsafeMutablePointer<Float>]
+    /// Element type of the stored keys and values.
+    public let precision: WeightPrecision
+    /// Per layer: [batch][kvHead][slot][headDim] of `precision`.
+    let keys: [UnsafeMutableRawPointer]
+    let values: [UnsafeMutableRawPointer]
     /// Whether a slot has been written since the last reset.
     public private(set) var written: [Bool]
 
-    /// Floats per layer for keys (or values).
+    /// Elements per layer for keys (or values).
     var perLayer: Int { batch * kvHeads * slots * headDim }
 
-    public init(config: GPTConfig, batch: Int) {
+    /// A cache for `batch` rows; `precision` .bfloat16 stores keys and values as bfloat16.
+    public init(config: GPTConfig, batch: Int, precision: WeightPrecision = .float32) {
         layers = config.n_layer
         self.batch = batch
+        self.precision = precision
         kvHeads = config.kvHeads
         slots = config.cls_token_num + config.block_size
         headDim = config.headDim
-        let n = batch * kvHeads * slots * headDim
-        keys = (0..<layers).map { _ in .allocate(capacity: n) }
-        values = (0..<layers).map { _ in .allocate(capacity: n) }
+        let bytes = batch * kvHeads * slots * headDim * precision.size
+        keys = (0..<layers).map { _ in .allocate(byteCount: bytes, alignment: 64) }
+        values = (0..<layers).map { _ in .allocate(byteCount: bytes, alignment: 64) }
         written = [Bool](repeating: false, count: slots)
         reset()
     }
@@ -33,15 +38,31 @@ public final class KVCache {
     /// Zeroes every slot, as a fresh cache in the reference.
     public func reset() {
         for l in 0..<layers {
-            keys[l].update(repeating: 0, count: perLayer)
-            values[l].update(repeating: 0, count: perLayer)
+            keys[l].initializeMemory(as: UInt8.self, repeating: 0, count: perLayer * precision.size)
+            values[l].initializeMemory(as: UInt8.self, repeating: 0, count: perLayer * precision.size)
         }
         for i in written.indices { written[i] = false }
     }
 
-    /// Start of the slot vector (layer, batch row, kv head, position).
+    /// Start of the slot vector (layer, batch row, kv head, position), in elements.
     @inline(__always)
     func offset(batch b: Int, head g: Int, slot s: Int) -> Int { ((b * kvHeads + g) * slots + s) * headDim }
+
+    /// Stores one head's key and value (headDim floats each) in a slot of layer `l`.
+    func store(layer l: Int, batch b: Int, head g: Int, slot s: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
+        let o = offset(batch: b, head: g, slot: s)
+        switch precision {
+        case .float32:
+            (keys[l].assumingMemoryBound(to: Float.self) + o).update(from: key, count: headDim)
+            (values[l].assumingMemoryBound(to: Float.self) + o).update(from: value, count: headDim)
+        case .bfloat16:
+            let k = keys[l].assumingMemoryBound(to: UInt16.self) + o, v = values[l].assumingMemoryBound(to: UInt16.self) + o
+            for d in 0..<headDim {
+                k[d] = bfloat16Bits(key[d])
+                v[d] = bfloat16Bits(value[d])
+            }
+        }
+    }
 
     func markWritten(_ slot: Int) { written[slot] = true }
 }

@@ -114,7 +114,7 @@ public final class ImageGenerator {
         }
         if guidanceBatch && c.classTableRows <= c.num_classes { throw GenerationError.guidanceNeedsNullClass }
         let conditions = guidanceBatch ? [options.classLabel, c.num_classes] : [options.classLabel]
-        let cache = caches[conditions.count] ?? KVCache(config: c, batch: conditions.count)
+        let cache = caches[conditions.count] ?? KVCache(config: c, batch: conditions.count, precision: model.weights.precision)
         caches[conditions.count] = cache
         cache.reset()
 

@@ -12,7 +12,7 @@ extension ImageGenerator {
         precondition(tokens.count == cells, "\(tokens.count) tokens for a \(cells)-cell grid")
         let guided = options.cfgScale > 1
         let conditions = guided ? [options.classLabel, c.num_classes] : [options.classLabel]
-        let cache = KVCache(config: c, batch: conditions.count)
+        let cache = KVCache(config: c, batch: conditions.count, precision: model.weights.precision)
         let inputs = layout.prefill().inputs
             + tokens.dropLast().enumerated().map { ModelInput(.token($1), position: layout.conditionTokens + $0) }
         let scored = Array((layout.conditionTokens - 1)..<(inputs.count))

@@ -9,8 +9,9 @@ next-token cross entropy, class dropout 0.1 (label replaced by the null class nu
 classifier-free guidance), AdamW (betas 0.9/0.95, weight decay 0.05 on matrices), gradient clipping 1.0,
 in phases: --steps, --batch, --lr and --warmup take one value per phase (the default recipe has two:
 12,000 steps of 32 sequences at lr 1e-3, then 11,000 of 64 at 5e-4); each phase has its own warmup +
-cosine learning rate and starts a fresh AdamW state from the weights the previous phase left. Checkpoints to RUN/ckpt/gpt.pt every --save-every steps, every
-5 minutes and on SIGTERM/SIGINT; a restart resumes. Reports held-out token NLL every --eval-every steps
+cosine learning rate and starts a fresh AdamW state from the weights the previous phase left.
+Checkpoints to RUN/ckpt/gpt.pt every --save-every steps, every 5 minutes and on SIGTERM/SIGINT; a
+restart resumes. Reports held-out token NLL every --eval-every steps
 and writes RUN/gpt_samples.png (one column per class, CFG 3) at the end.
 """
 import hashlib
@@ -22,8 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 from common import (CLASSES, Training, batch_indices, cosine_lr, load_checkpoint, load_folder,  # noqa: E402
-                    load_glyphs, load_safetensors, read_json, save_grid_png, start_stage, to_model_range,
-                    to_uint8, training_args)
+                    load_glyphs, save_grid_png, start_stage, to_model_range, to_uint8, training_args)
 from models import GPT, GPTArgs, VQArgs, VQModel  # noqa: E402
 
 FULL = dict(steps=[12000, 11000], batch=[32, 64], lr=[1e-3, 5e-4], warmup=[200, 100], dim=96, n_layer=6,
@@ -54,7 +54,7 @@ def phase_at(a, step):
         if step < start + n:
             return p, start
         start += n
-    return len(a.steps) - 1, start - a.steps[-1]
+    raise ValueError(f"step {step} is past the last phase (step {start})")
 
 
 def file_digest(path):
@@ -124,13 +124,12 @@ def gpt_args(a, vocab, block, n_classes):
 
 def init_weights(model, margs, folder, torch):
     """Copies an exported GPT's weights into `model`; the sizes in its config.json must match."""
-    cfg = read_json(os.path.join(folder, "config.json"))
+    source, cfg = load_folder(GPT, GPTArgs, folder, torch)
     want = margs.config_json()
     diff = [f"{k} {cfg.get(k)} (run: {want[k]})" for k in want if k in cfg and cfg[k] != want[k]]
     if diff:
         raise SystemExit(f"--init {folder}: config.json differs from this run: {', '.join(diff)}")
-    w = load_safetensors(os.path.join(folder, "model.safetensors"))
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()}, strict=True)
+    model.load_state_dict(source.state_dict(), strict=True)
 
 
 def heldout_nll(model, toks, labels, torch, dev, n=512, batch=64):

@@ -3,10 +3,11 @@ import Foundation
 
 extension GPT {
     /// out[row, head] = softmax(q·Kᵀ/√d over the visible slots) · V for every batch row, input and head,
-    /// reading keys and values in place from the cache, float32 or bfloat16 (the kernels `zipar_attend_one(_bf16)`: a query sees the
-    /// slots up to its position, only written ones under `.writtenCausal`, and always its own slot, where a
-    /// query-only input's key and value sit unwritten). Work is split over (batch row, head) pairs on
-    /// every core; `scores` holds `cache.slots` floats per thread.
+    /// reading keys and values in place from the cache, float32 or bfloat16 (the kernels
+    /// `zipar_attend_one` and `zipar_attend_one_bf16`: a query sees the slots up to its position, only
+    /// written ones under `.writtenCausal`, and always its own slot, where a query-only input's key and
+    /// value sit unwritten). Work is split over (batch row, head) pairs on every core; `scores` holds
+    /// `cache.slots` floats per thread.
     func attend(_ inputs: [ModelInput], qkv: UnsafeMutablePointer<Float>, layer l: Int, cache: KVCache,
                 visibility: Visibility, out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>) {
         let c = config, n = inputs.count, hd = c.headDim, nH = c.n_head

@@ -45,7 +45,7 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(bfloat16Bits(Float(bitPattern: 0x3f80_8000)), 0x3f80)  // tie → even
         XCTAssertEqual(bfloat16Bits(Float(bitPattern: 0x3f81_8000)), 0x3f82)  // tie → even (up)
         XCTAssertEqual(bfloat16Bits(Float(bitPattern: 0x3f80_8001)), 0x3f81)
-        XCTAssertTrue(Float(bitPattern: UInt32(bfloat16Bits(.nan)) << 16).isNaN)
+        XCTAssertTrue(bfloat16Value(bfloat16Bits(.nan)).isNaN)
     }
 
     /// With bfloat16 weights and KV cache (what `--weights-dtype bfloat16` runs) the teacher-forced logits of
@@ -79,7 +79,7 @@ final class KernelTests: XCTestCase {
                 let n = (last + 1) * hd
                 let q = (0..<hd).map { _ in rng.nextGaussian() }
                 let k16 = (0..<n).map { _ in bfloat16Bits(rng.nextGaussian()) }, v16 = (0..<n).map { _ in bfloat16Bits(rng.nextGaussian()) }
-                let k32 = k16.map { Float(bitPattern: UInt32($0) << 16) }, v32 = v16.map { Float(bitPattern: UInt32($0) << 16) }
+                let k32 = k16.map(bfloat16Value), v32 = v16.map(bfloat16Value)
                 for written in [nil, (0...last).map { $0 % 3 != 1 }] {
                     var scores = [Float](repeating: 0, count: last + 1)
                     var want = [Float](repeating: 0, count: hd), got = want

@@ -5,8 +5,8 @@
 
 Loads RUN/gpt and RUN/vq (exported folders) and the classifier (default RUN/classifier) with its
 fd_reference.safetensors; for CFG 1, 2, 3, 4 and (temperature, top-k) in (1, 0), (1, 20), (0.8, 20),
-(0.7, 10), (0.5, 10) draws --per-class raster samples of every class (seed 0) and prints accuracy and FD, one line
-each; writes RUN/sample_sweep.json. This is how the demo model's sampling defaults were chosen
+(0.7, 10), (0.5, 10) draws --per-class raster samples of every class (seed 0) and prints accuracy and
+FD, one line each; writes RUN/sample_sweep.json. This is how the demo model's sampling defaults were chosen
 (docs/demo-model.md).
 """
 import argparse

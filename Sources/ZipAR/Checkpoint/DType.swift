@@ -18,7 +18,7 @@ public enum DType: String, Sendable, CaseIterable {
     func float(at index: Int, in p: UnsafeRawPointer) -> Float {
         switch self {
         case .float32: return Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
-        case .bfloat16: return Float(bitPattern: UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))) << 16)
+        case .bfloat16: return bfloat16Value(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)))
         case .float16: return halfToFloat(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)))
         case .float64: return Float(Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))))
         case .int64: return Float(Int64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * index, as: Int64.self)))

@@ -12,8 +12,8 @@ public final class KVCache {
     /// Whether a slot has been written since the last reset.
     public private(set) var written: [Bool]
 
-    /// Elements per layer for keys (or values).
-    var perLayer: Int { batch * kvHeads * slots * headDim }
+    /// Bytes per layer for keys (or values).
+    let bytesPerLayer: Int
 
     /// A cache for `batch` rows; `precision` .bfloat16 stores keys and values as bfloat16.
     public init(config: GPTConfig, batch: Int, precision: WeightPrecision = .float32) {
@@ -23,9 +23,9 @@ public final class KVCache {
         kvHeads = config.kvHeads
         slots = config.cls_token_num + config.block_size
         headDim = config.headDim
-        let bytes = batch * kvHeads * slots * headDim * precision.size
-        keys = (0..<layers).map { _ in .allocate(byteCount: bytes, alignment: 64) }
-        values = (0..<layers).map { _ in .allocate(byteCount: bytes, alignment: 64) }
+        bytesPerLayer = batch * kvHeads * slots * headDim * precision.size
+        keys = (0..<layers).map { [bytesPerLayer] _ in .allocate(byteCount: bytesPerLayer, alignment: 64) }
+        values = (0..<layers).map { [bytesPerLayer] _ in .allocate(byteCount: bytesPerLayer, alignment: 64) }
         written = [Bool](repeating: false, count: slots)
         reset()
     }
@@ -38,8 +38,8 @@ public final class KVCache {
     /// Zeroes every slot, as a fresh cache in the reference.
     public func reset() {
         for l in 0..<layers {
-            keys[l].initializeMemory(as: UInt8.self, repeating: 0, count: perLayer * precision.size)
-            values[l].initializeMemory(as: UInt8.self, repeating: 0, count: perLayer * precision.size)
+            keys[l].initializeMemory(as: UInt8.self, repeating: 0, count: bytesPerLayer)
+            values[l].initializeMemory(as: UInt8.self, repeating: 0, count: bytesPerLayer)
         }
         for i in written.indices { written[i] = false }
     }

@@ -64,7 +64,7 @@ public struct WeightMatrix: Sendable {
         let p = WeightMatrix.panel, index = (r / p) * p * cols + i * p + WeightMatrix.slot(r % p, precision)
         switch storage {
         case .float32(let f): return f[index]
-        case .bfloat16(let b): return Float(bitPattern: UInt32(b[index]) << 16)
+        case .bfloat16(let b): return bfloat16Value(b[index])
         }
     }
 
@@ -105,6 +105,10 @@ func bfloat16Bits(_ f: Float) -> UInt16 {
     if f.isNaN { return UInt16(u >> 16) | 0x40 }
     return UInt16((u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16)
 }
+
+/// bfloat16 bits → float32 (the bits become the upper half; exact).
+@inline(__always)
+func bfloat16Value(_ b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
 
 /// Splits 0..<n into one contiguous range per pool thread and runs them at once.
 func parallelRanges(_ n: Int, _ body: (Int, Int) -> Void) {

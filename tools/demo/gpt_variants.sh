@@ -11,7 +11,7 @@
 #
 # Scores use the classifier in $CLASSIFIER (default: the shipped one). Finished variants print their
 # sweep; unfinished ones say where they stopped. Example (the variants of docs/demo-model.md):
-#   tools/demo/gpt_variants.sh cpu 8 d96="--dim 96 --steps 60000" d192="--dim 192 --n-head 3 --batch 128"
+#   tools/demo/gpt_variants.sh cpu 8 d96="--dim 96 --n-layer 6 --steps 60000" d192="--dim 192 --n-head 3 --batch 128"
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -ge 3 ] || { echo "usage: $0 BASE MINUTES NAME=\"flags\" ..." >&2; exit 2; }

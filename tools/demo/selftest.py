@@ -2,7 +2,8 @@
 """Checks that models.py is LlamaGen's architecture: loads the conformance fixture (weights written by
 LlamaGen's own code, Tests/ZipARTests/Fixtures/conformance/c2i-tiny-8x8) into models.VQModel and
 models.GPT with strict key/shape matching, then compares greedy raster tokens and decoded pixels with
-the outputs of LlamaGen's released PyTorch code stored in the fixture. Prints 'N passed, N failed'."""
+the outputs of LlamaGen's released PyTorch code stored in the fixture, and checks that train_gpt's
+`deepen` (more layers, same function) leaves the fixture GPT's logits unchanged. Prints 'N passed, N failed'."""
 import json
 import os
 import sys
@@ -34,6 +35,8 @@ def main():
         passed += 1
     case = json.load(open(os.path.join(case_dir, "case.json")))
     grid = case["grid"]
+    ok = deepen_keeps_logits(gpt, grid, case["class_label"])
+    passed, failed = passed + ok, failed + (not ok)
     for run in case["runs"]:
         if run["scheduler"] != "raster":
             continue
@@ -47,6 +50,19 @@ def main():
         passed, failed = passed + ok, failed + (not ok)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+def deepen_keeps_logits(gpt, grid, label):
+    """train_gpt.deepen to n_layer + 3: logits of random tokens equal the original's (max |diff| <= 1e-6)."""
+    from train_gpt import deepen
+    tokens = torch.randint(0, gpt.args.vocab_size, (2, grid * grid), generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([label, gpt.args.num_classes])  # a class and the null class
+    grown = deepen(gpt, gpt.args.n_layer + 3, torch, seed=0).eval()
+    with torch.no_grad():
+        diff = (grown(tokens, labels, drop_labels=False) - gpt(tokens, labels, drop_labels=False)).abs().max().item()
+    ok = len(grown.layers) == gpt.args.n_layer + 3 and diff <= 1e-6
+    print(f"{'ok  ' if ok else 'FAIL'} deepen {gpt.args.n_layer} -> {len(grown.layers)} layers: logits max |diff| {diff:.1e}")
+    return ok
 
 
 if __name__ == "__main__":

@@ -25,7 +25,11 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 /* The current job. Its fields are published by the release store of `claim`; an index is claimed by a
    compare-and-swap on `claim`, which holds (job number << 32) | next index, so a worker that is late from
    an earlier job can never claim (or count) an index of the next one: its swap fails once the job
-   number has changed, and it rereads the new job's fields. */
+   number has changed, and it rereads the new job's fields. Before a caller changes the fields it closes
+   the claim word (new job number, index CLOSED); a worker that read the new `job_count` (acquire) then
+   also sees the closed word, so it cannot pair a stale index of the old job with the new job's count
+   and claim an index that does not exist (which ran a task twice and let its caller return early). */
+#define CLOSED 0xffffffffULL
 static _Atomic(zipar_task) job_task;
 static _Atomic(void *) job_context;
 static atomic_llong job_count;
@@ -38,7 +42,7 @@ static void run_indices(void) {
     unsigned long long v = atomic_load_explicit(&claim, memory_order_acquire);
     for (;;) {
         long long i = (long long)(v & 0xffffffffu);
-        if (i >= atomic_load_explicit(&job_count, memory_order_relaxed)) return;
+        if (i >= atomic_load_explicit(&job_count, memory_order_acquire)) return;
         if (!atomic_compare_exchange_weak_explicit(&claim, &v, v + 1, memory_order_acq_rel, memory_order_acquire))
             continue;  /* v now holds the current word, perhaps of a newer job */
         zipar_task task = atomic_load_explicit(&job_task, memory_order_relaxed);
@@ -83,16 +87,17 @@ int zipar_pool_threads(void) {
 void zipar_parallel_for(int64_t count, zipar_task task, void *context) {
     pthread_once(&once, start);
     if (count <= 0) return;
-    if (threads == 1 || count == 1 || count > 0xffffffffLL) {
+    if (threads == 1 || count == 1 || count >= (long long)CLOSED) {
         for (int64_t i = 0; i < count; i++) task(context, i);
         return;
     }
     pthread_mutex_lock(&callers);
+    job_number++;
+    atomic_store_explicit(&claim, ((unsigned long long)job_number << 32) | CLOSED, memory_order_relaxed);
     atomic_store_explicit(&job_task, task, memory_order_relaxed);
     atomic_store_explicit(&job_context, context, memory_order_relaxed);
-    atomic_store_explicit(&job_count, count, memory_order_relaxed);
+    atomic_store_explicit(&job_count, count, memory_order_release);  /* after the closed word */
     atomic_store_explicit(&finished, 0, memory_order_relaxed);
-    job_number++;
     atomic_store_explicit(&claim, (unsigned long long)job_number << 32, memory_order_release);  /* publishes the job */
     pthread_mutex_lock(&lock);
     atomic_fetch_add_explicit(&generation, 1, memory_order_release);

@@ -175,8 +175,9 @@ def init_model(margs, folder, torch, seed):
     """The exported GPT in `folder` as this run's first model: the same sizes, or fewer layers (deepened)."""
     source, cfg = load_folder(GPT, GPTArgs, folder, torch)
     diff = config_differences(cfg, margs.config_json())
-    if diff or source.args.n_layer > margs.n_layer:
-        diff += [f"n_layer {source.args.n_layer} (run: {margs.n_layer})"] if source.args.n_layer > margs.n_layer else []
+    if source.args.n_layer > margs.n_layer:
+        diff.append(f"n_layer {source.args.n_layer} (run: {margs.n_layer})")
+    if diff:
         raise SystemExit(f"--init {folder}: config.json differs from this run: {', '.join(diff)}")
     return deepen(source, margs.n_layer, torch, seed)
 
@@ -236,25 +237,24 @@ def main(argv=None):
     vocab, block = int(data["codebook_size"]), tr.shape[1]
     margs_at = [gpt_args(a, vocab, block, len(CLASSES), n) for n in a.n_layer]  # per phase
     torch.manual_seed(a.seed)
-    ck = load_checkpoint(os.path.join(rd, "ckpt", "gpt.pt"))
-    if ck is not None and not ck.get("done"):
+    training = Training("gpt", a, log, lambda: {  # model and opt are bound below, before any save
+        "model": model.state_dict(), "opt": opt.state_dict(), "gpt_args": model.args.config_json(),
+        "vq_digest": str(data["vq_digest"]), "torch_rng": torch.get_rng_state()}, total=sum(a.steps))
+    ck = training.load()
+    if ck is not None:
         # the model the checkpoint holds (a phase boundary saves before deepening)
         diff = config_differences(ck["gpt_args"], margs_at[0].config_json())
         if diff or ck["gpt_args"]["n_layer"] not in a.n_layer or ck.get("vq_digest") != str(data["vq_digest"]):
-            log(f"error: {rd}/ckpt/gpt.pt was trained with other settings or another VQ "
+            log(f"error: {training.path} was trained with other settings or another VQ "
                 f"({', '.join(diff) or 'n_layer or VQ'}); delete it to start over")
             sys.exit(2)
         model = GPT(GPTArgs(**ck["gpt_args"])).to(dev)
-    elif a.init and ck is None:
+    elif a.init:
         model = init_model(margs_at[0], a.init, torch, a.seed).to(dev)
         log(f"gpt: weights from {a.init}")
     else:
         model = GPT(margs_at[0]).to(dev)
     opt = make_optimizer(model, a, dev, torch)
-    training = Training("gpt", a, log, lambda: {
-        "model": model.state_dict(), "opt": opt.state_dict(), "gpt_args": model.args.config_json(),
-        "vq_digest": str(data["vq_digest"]), "torch_rng": torch.get_rng_state()}, total=sum(a.steps))
-    ck = training.load()
     step = 0
     if ck is not None:
         model.load_state_dict(ck["model"])

@@ -17,10 +17,7 @@ final class ThreadPoolTests: XCTestCase {
         for loop in 1...300_000 {
             let count = sizes[loop % sizes.count]
             parallelFor(count) { i in marks[i] += loop }  // distinct slots: no two indices share one
-            for i in 0..<count where marks[i] != loop {
-                failures += 1
-                marks[i] = loop
-            }
+            failures += (0..<count).filter { marks[$0] != loop }.count
             for i in 0..<count { marks[i] = 0 }
         }
         XCTAssertEqual(failures, 0, "indices skipped, repeated or still running after parallelFor returned")

@@ -235,7 +235,7 @@ def main(argv=None):
     hperm = np.random.default_rng(1).permutation(len(ho))
     ho, yho = ho[hperm], yho[hperm]
     vocab, block = int(data["codebook_size"]), tr.shape[1]
-    margs_at = [gpt_args(a, vocab, block, len(CLASSES), n) for n in a.n_layer]  # per phase
+    margs = gpt_args(a, vocab, block, len(CLASSES), a.n_layer[0])  # the first phase's model; later ones deepen it
     torch.manual_seed(a.seed)
     training = Training("gpt", a, log, lambda: {  # model and opt are bound below, before any save
         "model": model.state_dict(), "opt": opt.state_dict(), "gpt_args": model.args.config_json(),
@@ -243,17 +243,17 @@ def main(argv=None):
     ck = training.load()
     if ck is not None:
         # the model the checkpoint holds (a phase boundary saves before deepening)
-        diff = config_differences(ck["gpt_args"], margs_at[0].config_json())
+        diff = config_differences(ck["gpt_args"], margs.config_json())
         if diff or ck["gpt_args"]["n_layer"] not in a.n_layer or ck.get("vq_digest") != str(data["vq_digest"]):
             log(f"error: {training.path} was trained with other settings or another VQ "
                 f"({', '.join(diff) or 'n_layer or VQ'}); delete it to start over")
             sys.exit(2)
         model = GPT(GPTArgs(**ck["gpt_args"])).to(dev)
     elif a.init:
-        model = init_model(margs_at[0], a.init, torch, a.seed).to(dev)
+        model = init_model(margs, a.init, torch, a.seed).to(dev)
         log(f"gpt: weights from {a.init}")
     else:
-        model = GPT(margs_at[0]).to(dev)
+        model = GPT(margs).to(dev)
     opt = make_optimizer(model, a, dev, torch)
     step = 0
     if ck is not None:

@@ -3,7 +3,8 @@
 LlamaGen's own code, Tests/ZipARTests/Fixtures/conformance/c2i-tiny-8x8) into models.VQModel and
 models.GPT with strict key/shape matching, then compares greedy raster tokens and decoded pixels with
 the outputs of LlamaGen's released PyTorch code stored in the fixture, and checks that train_gpt's
-`deepen` (more layers, same function) leaves the fixture GPT's logits unchanged. Prints 'N passed, N failed'."""
+`deepen` (more layers, same function) leaves the fixture GPT's logits unchanged and that Muon's
+Newton-Schulz step orthogonalises. Prints 'N passed, N failed'."""
 import json
 import os
 import sys
@@ -35,8 +36,8 @@ def main():
         passed += 1
     case = json.load(open(os.path.join(case_dir, "case.json")))
     grid = case["grid"]
-    ok = deepen_keeps_logits(gpt, grid, case["class_label"])
-    passed, failed = passed + ok, failed + (not ok)
+    for ok in (deepen_keeps_logits(gpt, grid, case["class_label"]), muon_orthogonalises()):
+        passed, failed = passed + ok, failed + (not ok)
     for run in case["runs"]:
         if run["scheduler"] != "raster":
             continue
@@ -62,6 +63,25 @@ def deepen_keeps_logits(gpt, grid, label):
         diff = (grown(tokens, labels, drop_labels=False) - gpt(tokens, labels, drop_labels=False)).abs().max().item()
     ok = len(grown.layers) == gpt.args.n_layer + 3 and diff <= 1e-6
     print(f"{'ok  ' if ok else 'FAIL'} deepen {gpt.args.n_layer} -> {len(grown.layers)} layers: logits max |diff| {diff:.1e}")
+    return ok
+
+
+def muon_orthogonalises():
+    """muon.newton_schulz of random wide, tall and batched square matrices (singular values spread up to
+    1:230): every output singular value within [0.3, 1.25] (Muon's quintic trades exactness for speed:
+    about [0.68, 1.13] for the wide and tall ones, down to 0.42 for the square ones' smallest), and the row blocks of a split matrix are
+    orthogonalised separately (block 0 alone gives the same result)."""
+    from muon import newton_schulz
+    g = torch.Generator().manual_seed(0)
+    worst = []
+    for shape in ((96, 256), (256, 96), (3, 96, 96)):
+        s = torch.linalg.svdvals(newton_schulz(torch.randn(*shape, generator=g)))
+        worst += [s.min().item(), s.max().item()]
+    m = torch.randn(3, 32, 96, generator=g) * torch.tensor([1.0, 100.0, 0.01]).view(3, 1, 1)
+    split = (newton_schulz(m)[0] - newton_schulz(m[0])).abs().max().item()
+    ok = 0.3 <= min(worst) and max(worst) <= 1.25 and split <= 1e-5
+    print(f"{'ok  ' if ok else 'FAIL'} muon Newton-Schulz: singular values in [{min(worst):.2f}, {max(worst):.2f}], "
+          f"split blocks independent (max |diff| {split:.1e})")
     return ok
 
 

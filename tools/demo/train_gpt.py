@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 from common import (CLASSES, Training, batch_indices, cosine_lr, load_checkpoint, load_folder,  # noqa: E402
                     load_glyphs, save_grid_png, start_stage, to_model_range, to_uint8, training_args)
 from models import GPT, GPTArgs, VQArgs, VQModel  # noqa: E402
+from muon import MuonAdamW  # noqa: E402
 
 FULL = dict(steps=[12000, 11000, 11000], batch=[32, 64, 64], lr=[1e-3, 5e-4, 3e-4], warmup=[200, 100, 200],
             dim=96, n_layer=[6, 6, 10],
@@ -49,6 +50,10 @@ def parse(argv=None):
         ap.add_argument("--init", default=None, help="exported GPT folder whose weights start the run instead "
                         "of random ones (same sizes, or fewer layers: deepened): more steps for a finished model. "
                         "A checkpoint resumes first.")
+        ap.add_argument("--optimizer", choices=("adamw", "muon"), default="adamw",
+                        help="muon: Muon for the layers' matrices, AdamW for embeddings, head and norms")
+        ap.add_argument("--muon-lr-scale", type=float, default=20.0,
+                        help="Muon's learning rate is this times --lr (default 20: 0.02 at lr 1e-3)")
         ap.add_argument("--compile", choices=("on", "off"), default="on",
                         help="torch.compile the loss (about 2x faster on the CPU after a ~45 s compile)")
     a = training_args(__doc__, FULL, SMOKE, argv, extra)
@@ -183,11 +188,24 @@ def init_model(margs, folder, torch, seed):
 
 
 def make_optimizer(model, a, dev, torch):
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=a.lr[0], betas=(0.9, 0.95),
-                             fused=dev.type == "cuda")
+    """AdamW (betas 0.9/0.95, weight decay on matrices), or with --optimizer muon: Muon for the layers'
+    matrices (learning rate --muon-lr-scale times --lr, the same decay per step) and AdamW for the rest."""
+    named = list(model.named_parameters())
+    if a.optimizer == "adamw":
+        return torch.optim.AdamW([{"params": [p for _, p in named if p.dim() >= 2], "weight_decay": a.weight_decay},
+                                  {"params": [p for _, p in named if p.dim() < 2], "weight_decay": 0.0}],
+                                 lr=a.lr[0], betas=(0.9, 0.95), fused=dev.type == "cuda")
+    hidden = [(n, p) for n, p in named if n.startswith("layers.") and p.dim() == 2]
+    wd = a.weight_decay / a.muon_lr_scale
+    qkv_splits = 3 if model.args.n_kv_head in (None, model.args.n_head) else 1  # q, k, v as 3 matrices
+    groups = [{"params": [p for n, p in hidden if n.endswith("wqkv.weight")], "muon": True, "splits": qkv_splits},
+              {"params": [p for n, p in hidden if not n.endswith("wqkv.weight")], "muon": True}]
+    for g in groups:
+        g.update(lr_scale=a.muon_lr_scale, weight_decay=wd)
+    rest = [(n, p) for n, p in named if not (n.startswith("layers.") and p.dim() == 2)]
+    groups += [{"params": [p for _, p in rest if p.dim() >= 2], "weight_decay": a.weight_decay},
+               {"params": [p for _, p in rest if p.dim() < 2]}]
+    return MuonAdamW(groups, lr=a.lr[0])
 
 
 def loss_function(model, a, torch, log):
@@ -247,6 +265,10 @@ def main(argv=None):
         if diff or ck["gpt_args"]["n_layer"] not in a.n_layer or ck.get("vq_digest") != str(data["vq_digest"]):
             log(f"error: {training.path} was trained with other settings or another VQ "
                 f"({', '.join(diff) or 'n_layer or VQ'}); delete it to start over")
+            sys.exit(2)
+        if ck["train_args"].get("optimizer", "adamw") != a.optimizer:
+            log(f"error: {training.path} was trained with --optimizer {ck['train_args'].get('optimizer', 'adamw')}, "
+                f"not {a.optimizer}; delete it to start over")
             sys.exit(2)
         model = GPT(GPTArgs(**ck["gpt_args"])).to(dev)
     elif a.init:

@@ -69,8 +69,8 @@ def deepen_keeps_logits(gpt, grid, label):
 def muon_orthogonalises():
     """muon.newton_schulz of random wide, tall and batched square matrices (singular values spread up to
     1:230): every output singular value within [0.3, 1.25] (Muon's quintic trades exactness for speed:
-    about [0.68, 1.13] for the wide and tall ones, down to 0.42 for the square ones' smallest), and the row blocks of a split matrix are
-    orthogonalised separately (block 0 alone gives the same result)."""
+    about [0.68, 1.13] for the wide and tall ones, down to 0.42 for the square ones' smallest), and the
+    row blocks of a split matrix are orthogonalised separately (block 0 alone gives the same result)."""
     from muon import newton_schulz
     g = torch.Generator().manual_seed(0)
     worst = []

@@ -6,11 +6,12 @@
 First encodes every train and held-out image with the finished VQ (RUN/ckpt/vq.pt) into RUN/tokens.npz
 (12x12 = 144 tokens each, raster order; redone when the VQ checkpoint changes). Then trains with
 next-token cross entropy, class dropout 0.1 (label replaced by the null class num_classes, for
-classifier-free guidance), AdamW (betas 0.9/0.95, weight decay 0.05 on matrices), gradient clipping 1.0,
+classifier-free guidance), AdamW (betas 0.9/0.95, weight decay 0.05 on matrices; --optimizer muon: Muon
+for the layers' matrices, tools/demo/muon.py), gradient clipping 1.0,
 in phases: --steps, --batch, --lr and --warmup take one value per phase (the default recipe, the shipped
 model's, has three: 12,000 steps of 32 sequences at lr 1e-3 and 11,000 of 64 at 5e-4 with 6 layers, then
 11,000 of 64 at 3e-4 deepened to 10 layers); each phase has its own warmup +
-cosine learning rate and starts a fresh AdamW state from the weights the previous phase left. One value
+cosine learning rate and starts a fresh optimizer state from the weights the previous phase left. One value
 applies to every phase; with another number of --steps than the default's, the flags left out take the
 default's last phase. --n-layer is per phase too: a phase with more layers than the one before first
 deepens the model without changing what it computes (`deepen`: the trained layers keep their order,
@@ -195,16 +196,15 @@ def make_optimizer(model, a, dev, torch):
         return torch.optim.AdamW([{"params": [p for _, p in named if p.dim() >= 2], "weight_decay": a.weight_decay},
                                   {"params": [p for _, p in named if p.dim() < 2], "weight_decay": 0.0}],
                                  lr=a.lr[0], betas=(0.9, 0.95), fused=dev.type == "cuda")
-    hidden = [(n, p) for n, p in named if n.startswith("layers.") and p.dim() == 2]
-    wd = a.weight_decay / a.muon_lr_scale
+    in_layers = [n.startswith("layers.") and p.dim() == 2 for n, p in named]  # the layers' matrices: Muon
+    hidden = [np_ for np_, h in zip(named, in_layers) if h]
+    rest = [p for (_, p), h in zip(named, in_layers) if not h]
     qkv_splits = 3 if model.args.n_kv_head in (None, model.args.n_head) else 1  # q, k, v as 3 matrices
-    groups = [{"params": [p for n, p in hidden if n.endswith("wqkv.weight")], "muon": True, "splits": qkv_splits},
-              {"params": [p for n, p in hidden if not n.endswith("wqkv.weight")], "muon": True}]
-    for g in groups:
-        g.update(lr_scale=a.muon_lr_scale, weight_decay=wd)
-    rest = [(n, p) for n, p in named if not (n.startswith("layers.") and p.dim() == 2)]
-    groups += [{"params": [p for _, p in rest if p.dim() >= 2], "weight_decay": a.weight_decay},
-               {"params": [p for _, p in rest if p.dim() < 2]}]
+    muon = dict(muon=True, lr_scale=a.muon_lr_scale, weight_decay=a.weight_decay / a.muon_lr_scale)
+    groups = [{"params": [p for n, p in hidden if n.endswith("wqkv.weight")], "splits": qkv_splits, **muon},
+              {"params": [p for n, p in hidden if not n.endswith("wqkv.weight")], **muon},
+              {"params": [p for p in rest if p.dim() >= 2], "weight_decay": a.weight_decay},
+              {"params": [p for p in rest if p.dim() < 2]}]
     return MuonAdamW(groups, lr=a.lr[0])
 
 
@@ -266,9 +266,10 @@ def main(argv=None):
             log(f"error: {training.path} was trained with other settings or another VQ "
                 f"({', '.join(diff) or 'n_layer or VQ'}); delete it to start over")
             sys.exit(2)
-        if ck["train_args"].get("optimizer", "adamw") != a.optimizer:
-            log(f"error: {training.path} was trained with --optimizer {ck['train_args'].get('optimizer', 'adamw')}, "
-                f"not {a.optimizer}; delete it to start over")
+        trained_with = ck["train_args"].get("optimizer", "adamw")
+        if trained_with != a.optimizer:
+            log(f"error: {training.path} was trained with --optimizer {trained_with}, not {a.optimizer}; "
+                "delete it to start over")
             sys.exit(2)
         model = GPT(GPTArgs(**ck["gpt_args"])).to(dev)
     elif a.init:
@@ -299,7 +300,7 @@ def main(argv=None):
                 log(f"gpt: deepened to {a.n_layer[p]} layers ({sum(q.numel() for q in model.parameters()) / 1e6:.2f} M params)")
             opt.state.clear()
             log(f"gpt: phase {p + 1} of {len(a.steps)} from step {step}: {a.steps[p]} steps x {a.batch[p]}, "
-                f"lr {a.lr[p]:g}, {a.n_layer[p]} layers, fresh AdamW state")
+                f"lr {a.lr[p]:g}, {a.n_layer[p]} layers, fresh {a.optimizer} state")
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step - start, a.steps[p], a.lr[p], a.warmup[p])
         idx = batch_indices(len(tr), a.batch[p], a.seed + 1, step)

@@ -10,7 +10,7 @@ classifier-free guidance) and gradient clipping 1.0. The default optimizer is Mu
 for the layers' matrices at --muon-lr-scale x --lr and AdamW (betas 0.9/0.95, weight decay 0.05 on
 matrices) for embeddings, head and norms at --lr; --optimizer adamw uses AdamW for everything. The
 default recipe is one phase: 7,000 steps of 64 sequences, 10 layers, lr 5e-3 (Muon 2e-2), warmup 200 +
-cosine, about 70 minutes on a 2-core CPU. Training runs in phases: --steps, --batch, --lr, --warmup and
+cosine, 75–90 minutes on a 2-core CPU. Training runs in phases: --steps, --batch, --lr, --warmup and
 --n-layer take one value per phase (the shipped model's three AdamW phases: --optimizer adamw --steps
 12000 11000 11000 --batch 32 64 64 --lr 1e-3 5e-4 3e-4 --warmup 200 100 200 --n-layer 6 6 10); each
 phase has its own warmup + cosine learning rate and starts a fresh optimizer state from the weights the

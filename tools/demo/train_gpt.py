@@ -9,8 +9,8 @@ next-token cross entropy, class dropout 0.1 (label replaced by the null class nu
 classifier-free guidance) and gradient clipping 1.0. The default optimizer is Muon (tools/demo/muon.py)
 for the layers' matrices at --muon-lr-scale x --lr and AdamW (betas 0.9/0.95, weight decay 0.05 on
 matrices) for embeddings, head and norms at --lr; --optimizer adamw uses AdamW for everything. The
-default recipe is one phase: 7,000 steps of 64 sequences, 10 layers, lr 5e-3 (Muon 2e-2), warmup 200 +
-cosine, 75–90 minutes on a 2-core CPU. Training runs in phases: --steps, --batch, --lr, --warmup and
+default recipe is one phase: 5,500 steps of 64 sequences, 10 layers, lr 5e-3 (Muon 2e-2), warmup 200 +
+cosine, about an hour on a 2-core CPU. Training runs in phases: --steps, --batch, --lr, --warmup and
 --n-layer take one value per phase (the shipped model's three AdamW phases: --optimizer adamw --steps
 12000 11000 11000 --batch 32 64 64 --lr 1e-3 5e-4 3e-4 --warmup 200 100 200 --n-layer 6 6 10); each
 phase has its own warmup + cosine learning rate and starts a fresh optimizer state from the weights the
@@ -37,7 +37,7 @@ from common import (CLASSES, Training, batch_indices, cosine_lr, load_checkpoint
 from models import GPT, GPTArgs, VQArgs, VQModel  # noqa: E402
 from muon import MuonAdamW  # noqa: E402
 
-FULL = dict(steps=[7000], batch=[64], lr=[5e-3], warmup=[200], dim=96, n_layer=[10],
+FULL = dict(steps=[5500], batch=[64], lr=[5e-3], warmup=[200], dim=96, n_layer=[10],
             n_head=2, multiple_of=64, save_every=250, eval_every=500)
 PER_PHASE = ("batch", "lr", "warmup", "n_layer")  # one value each, or one per phase (--steps)
 SMOKE = dict(steps=[20, 10], batch=[8, 8], lr=[1e-3, 5e-4], warmup=[5, 2], dim=64, n_layer=[2, 3], n_head=2,

@@ -19,7 +19,7 @@ from common import (Training, batch_indices, cosine_lr, load_glyphs, save_grid_p
                     to_model_range, to_uint8, training_args)
 from models import VQArgs, VQModel  # noqa: E402
 
-FULL = dict(steps=1600, batch=32, lr=5e-4, warmup=200, ch=32, z_channels=64, codebook_size=1024,
+FULL = dict(steps=3000, batch=32, lr=5e-4, warmup=200, ch=32, z_channels=64, codebook_size=1024,
             codebook_embed_dim=8, ch_mult=[1, 1, 2], save_every=500, eval_every=1000)
 SMOKE = dict(steps=20, batch=4, lr=1e-3, warmup=5, ch=32, z_channels=32, codebook_size=256,
              codebook_embed_dim=8, ch_mult=[1, 1, 2], save_every=10, eval_every=20)

@@ -2,8 +2,12 @@
 # Copy of shared/conformance/check.py (the reference cases' checker), so a fresh clone can run it.
 """Conformance check: runs the `zipar` command line on reference cases and compares what it writes.
 
-Usage: check.py --zipar PATH_TO_BINARY [--cases DIR] [--only SUBSTRING] [--workdir DIR]
+Usage: conformance_check.py --zipar PATH_TO_BINARY [--cases DIR [DIR ...]] [--only SUBSTRING]
 
+--cases takes one or more folders; each is a case (it holds case.json) or is searched, subfolders included,
+for cases. Default: the project's fixtures, Tests/ZipARTests/Fixtures/conformance and .../janus.
+
+Class-to-image cases (LlamaGen):
 Each case folder (see README.md) holds a model pair and the outputs of the authors' released PyTorch
 code for several runs. For every run this script calls
 
@@ -14,7 +18,19 @@ code for several runs. For every run this script calls
 
 and checks: the tokens are identical; stats.forward_passes equals the reference count; both PNGs match
 the reference image (every channel value within 2 of the reference, at most 0.5% of values off by more
-than 1). Needs python3 and numpy only. Prints one line per run and a closing 'N passed, N failed'.
+than 1).
+
+Text-to-image cases (case.json "family": "janus", made by tools/janus/make_janus_cases.py from
+transformers): for every run
+
+  zipar generate --model CASE/<case.model> --prompt TEXT --cfg-scale S --temperature 0 --seed 0
+                 --schedule raster|zipar-reference|zipar [--window W] [--image-size PX]
+                 --output OUT.png --tokens-out OUT.json --stats-out OUT.json
+
+(--image-size only where case.json has "image_size": the original deepseek layout), and checks the tokens
+(VQ codes, raster order), forward_passes and the PNG with the same tolerance.
+
+Needs python3 and numpy only. Prints one line per run and a closing 'N passed, N failed'.
 """
 import argparse, json, os, struct, subprocess, sys, tempfile, time, zlib
 import numpy as np
@@ -87,56 +103,117 @@ def run(cmd, timeout):
     return p, time.time() - t
 
 
+def find_cases(folders):
+    """(label, folder) of every case under `folders`: a folder holding case.json is a case; others are
+    searched, subfolders included, in name order."""
+    found = []
+    for root in folders:
+        root = os.path.abspath(root)
+        if os.path.isfile(os.path.join(root, "case.json")):
+            found.append((os.path.basename(root), root))
+            continue
+        if not os.path.isdir(root):
+            print(f"warning: {root} is not a folder", file=sys.stderr)
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            if "case.json" in filenames:
+                found.append((os.path.relpath(dirpath, os.path.dirname(root)), dirpath))
+                dirnames[:] = []  # a case's own subfolders (model/, gpt/, vq/) hold no cases
+    return found
+
+
+def check_outputs(out, case_dir, r, problems):
+    """Compares tokens, forward_passes and the generated PNG of one run with the reference."""
+    tok = json.load(open(out + ".tokens.json"))
+    tokens = tok["tokens"] if isinstance(tok, dict) else tok
+    if list(tokens) != r["tokens"]:
+        first = next((i for i, (x, y) in enumerate(zip(tokens, r["tokens"])) if x != y), min(len(tokens), len(r["tokens"])))
+        problems.append(f"tokens differ from the reference from raster index {first} (got {len(tokens)} tokens)")
+    stats = json.load(open(out + ".stats.json"))
+    if stats.get("forward_passes") != r["forward_passes"]:
+        problems.append(f"forward_passes {stats.get('forward_passes')} != reference {r['forward_passes']}")
+    bad = compare_images(out + ".png", os.path.join(case_dir, r["image"]))
+    if bad:
+        problems.append("generate: " + bad)
+
+
+def run_c2i(a, case, case_dir, r, out, problems):
+    cmd = [a.zipar, "generate", "--gpt", os.path.join(case_dir, "gpt"), "--vq", os.path.join(case_dir, "vq"),
+           "--class-label", str(case["class_label"]), "--cfg-scale", str(r["cfg_scale"]),
+           "--temperature", "0", "--seed", "0", "--schedule", SCHEDULES[r["scheduler"]],
+           "--output", out + ".png", "--tokens-out", out + ".tokens.json", "--stats-out", out + ".stats.json"]
+    if r["scheduler"] != "raster":
+        cmd += ["--window", str(r["window"])]
+    p, secs = run(cmd, a.timeout)
+    if p.returncode != 0:
+        problems.append(f"exit {p.returncode}: {(p.stderr or p.stdout).strip()[-300:]}")
+        return
+    check_outputs(out, case_dir, r, problems)
+    d, _ = run([a.zipar, "decode", "--vq", os.path.join(case_dir, "vq"), "--tokens", out + ".tokens.json",
+                "--output", out + ".decoded.png"], a.timeout)
+    if d.returncode != 0:
+        problems.append(f"decode exit {d.returncode}: {(d.stderr or d.stdout).strip()[-300:]}")
+    else:
+        bad = compare_images(out + ".decoded.png", os.path.join(case_dir, r["image"]))
+        if bad:
+            problems.append("decode: " + bad)
+
+
+def run_text(a, case, case_dir, r, out, problems):
+    """A text-to-image case (Janus): schedule names in case.json are the command line's own."""
+    cmd = [a.zipar, "generate", "--model", os.path.join(case_dir, case.get("model", "model")),
+           "--prompt", case["prompt"], "--cfg-scale", str(r["cfg_scale"]), "--temperature", "0", "--seed", "0",
+           "--schedule", r["schedule"]]
+    if r["schedule"] != "raster":
+        cmd += ["--window", str(r["window"])]
+    if "image_size" in case:
+        cmd += ["--image-size", str(case["image_size"])]
+    cmd += ["--output", out + ".png", "--tokens-out", out + ".tokens.json", "--stats-out", out + ".stats.json"]
+    p, secs = run(cmd, a.timeout)
+    if p.returncode != 0:
+        problems.append(f"exit {p.returncode}: {(p.stderr or p.stdout).strip()[-300:]}")
+        return
+    check_outputs(out, case_dir, r, problems)
+
+
+TEXT_FAMILIES = {"janus"}
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
+    fixtures = os.path.join(here, "..", "Tests", "ZipARTests", "Fixtures")
+    defaults = [d for d in (os.path.join(here, "cases"), os.path.join(fixtures, "conformance"),
+                            os.path.join(fixtures, "janus")) if os.path.isdir(d)]
     ap = argparse.ArgumentParser()
     ap.add_argument("--zipar", required=True, help="path to the built zipar executable")
-    ap.add_argument("--cases", default=os.path.join(here, "cases"))
+    ap.add_argument("--cases", nargs="+", action="extend", default=None,
+                    help="case folders, or folders searched (subfolders too) for cases; may repeat")
     ap.add_argument("--only", default="")
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
     passed = failed = 0
     work = tempfile.mkdtemp(prefix="zipar-conformance-")
-    for name in sorted(os.listdir(a.cases)):
-        case_dir = os.path.join(a.cases, name)
-        if not os.path.isfile(os.path.join(case_dir, "case.json")) or a.only not in name:
+    for name, case_dir in find_cases(a.cases or defaults):
+        if a.only not in name:
             continue
         case = json.load(open(os.path.join(case_dir, "case.json")))
+        family = case.get("family", "llamagen-c2i")
         for r in case["runs"]:
-            key = f"{r['scheduler']}_w{r['window']}_cfg{r['cfg_scale']}"
+            if family in TEXT_FAMILIES:
+                key = f"{r['schedule']}_w{r['window']}_cfg{r['cfg_scale']}"
+            else:
+                key = f"{r['scheduler']}_w{r['window']}_cfg{r['cfg_scale']}"
             label = f"{name}/{key}"
-            out = os.path.join(work, f"{name}-{key}")
-            cmd = [a.zipar, "generate", "--gpt", os.path.join(case_dir, "gpt"), "--vq", os.path.join(case_dir, "vq"),
-                   "--class-label", str(case["class_label"]), "--cfg-scale", str(r["cfg_scale"]),
-                   "--temperature", "0", "--seed", "0", "--schedule", SCHEDULES[r["scheduler"]],
-                   "--output", out + ".png", "--tokens-out", out + ".tokens.json", "--stats-out", out + ".stats.json"]
-            if r["scheduler"] != "raster":
-                cmd += ["--window", str(r["window"])]
+            out = os.path.join(work, f"{name.replace(os.sep, '_')}-{key}")
             problems = []
             try:
-                p, secs = run(cmd, a.timeout)
-                if p.returncode != 0:
-                    problems.append(f"exit {p.returncode}: {(p.stderr or p.stdout).strip()[-300:]}")
+                if family in TEXT_FAMILIES:
+                    run_text(a, case, case_dir, r, out, problems)
+                elif family == "llamagen-c2i":
+                    run_c2i(a, case, case_dir, r, out, problems)
                 else:
-                    tok = json.load(open(out + ".tokens.json"))
-                    tokens = tok["tokens"] if isinstance(tok, dict) else tok
-                    if list(tokens) != r["tokens"]:
-                        first = next((i for i, (x, y) in enumerate(zip(tokens, r["tokens"])) if x != y), min(len(tokens), len(r["tokens"])))
-                        problems.append(f"tokens differ from the reference from raster index {first} (got {len(tokens)} tokens)")
-                    stats = json.load(open(out + ".stats.json"))
-                    if stats.get("forward_passes") != r["forward_passes"]:
-                        problems.append(f"forward_passes {stats.get('forward_passes')} != reference {r['forward_passes']}")
-                    bad = compare_images(out + ".png", os.path.join(case_dir, r["image"]))
-                    if bad:
-                        problems.append("generate: " + bad)
-                    d, _ = run([a.zipar, "decode", "--vq", os.path.join(case_dir, "vq"), "--tokens", out + ".tokens.json",
-                                "--output", out + ".decoded.png"], a.timeout)
-                    if d.returncode != 0:
-                        problems.append(f"decode exit {d.returncode}: {(d.stderr or d.stdout).strip()[-300:]}")
-                    else:
-                        bad = compare_images(out + ".decoded.png", os.path.join(case_dir, r["image"]))
-                        if bad:
-                            problems.append("decode: " + bad)
+                    problems.append(f"unknown family '{family}'")
             except Exception as e:  # a crash of this script's own reading counts against the run
                 problems.append(f"{type(e).__name__}: {e}")
             if problems:

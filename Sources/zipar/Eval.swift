@@ -60,7 +60,7 @@ struct Eval: ParsableCommand {
         if let twice = labels.indices.first(where: { labels[..<$0].contains(labels[$0]) }) {
             throw UsageError("--classes: class '\(model.config.labelName(labels[twice]))' is given twice")
         }
-        let sampling = try samplingFlags.resolved(with: try gpt.generationConfig())
+        let sampling = try samplingFlags.resolved(with: try gpt.samplingDefaults())
         let folder = try classifier ?? DefaultModel.directory("classifier")
         let glyphs = try GlyphClassifier(directory: folder)
         let reference = try FeatureStatistics(file: (folder as NSString).appendingPathComponent(glyphs.config.referenceFile))

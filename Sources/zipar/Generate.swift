@@ -4,28 +4,37 @@ import ZipAR
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Generate images from class labels and write them as PNG.",
+        abstract: "Generate images from class labels or prompts and write them as PNG.",
         discussion: """
         With no model arguments the embedded default model is used: a small LlamaGen trained on glyphs, which \
         draws the characters 0-9 and A-Z at 48×48 pixels (--class-label ZIPAR draws five). Released LlamaGen \
         checkpoints: --gpt-model GPT-B --gpt-ckpt c2i_B_256.pt --image-size 256 --vq-model VQ-16 \
-        --vq-ckpt vq_ds16_c2i.pt. Sampling flags not given take the model folder's generation_config.json, \
-        else LlamaGen's defaults (CFG 4, temperature 1, top-k 2000, top-p 1).
+        --vq-ckpt vq_ds16_c2i.pt. Text-to-image: --model DIR --prompt TEXT with a Janus-Pro folder \
+        (deepseek-ai/Janus-Pro-1B or -7B as downloaded, or transformers' layout). Sampling flags not given \
+        take the model folder's generation_config.json, else the family's defaults (LlamaGen: CFG 4, \
+        temperature 1, top-k 2000, top-p 1; Janus-Pro: CFG 5, temperature 1, no top-k or top-p).
         """)
 
-    @OptionGroup(title: "GPT") var gpt: GPTOptions
+    @OptionGroup(title: "Model") var gpt: GPTOptions
     @OptionGroup(title: "VQ decoder") var vq: VQOptions
     @OptionGroup(title: "Sampling") var samplingFlags: SamplingFlags
 
     @Option(name: .customLong("class-label"), help: ArgumentHelp("""
-        What to draw. A model whose config.json names its classes ("labels"; the glyph model: 0-9, A-Z) takes \
+        What to draw with a class model (default 0). A model whose config.json names its classes ("labels"; the glyph model: 0-9, A-Z) takes \
         characters, case-sensitive, every character one label (ZIPAR, or Z,I,P,A,R; commas and spaces \
         separate); a single digit that is not one of its labels is read as a class index. Other models take \
         class indices 0 … num_classes−1, several separated by commas (3,207). Several labels give one image \
         each (seeds --seed, --seed+1, …) side by side in the --output PNG; --tokens-out, --stats-out and \
         --score need a single label.
         """, valueName: "labels"))
-    var classLabel: String = "0"
+    var classLabel: String?
+
+    @Option(help: ArgumentHelp("""
+        What to draw with a text-to-image --model: a prompt in words. Repeat the flag for several images \
+        (seeds --seed, --seed+1, …), side by side in the --output PNG. Janus-Pro wraps it in its chat \
+        template; an empty prompt leaves the template alone (an image conditioned on no words).
+        """, valueName: "text"))
+    var prompt: [String] = []
 
     @Option(help: "Images per row of the grid when several labels are drawn (default: all, up to 12).")
     var columns: Int?
@@ -84,32 +93,37 @@ struct Generate: ParsableCommand {
         for (flag, path) in [("--output", output), ("--tokens-out", tokensOut), ("--stats-out", statsOut), ("--order-out", orderOut)] {
             if let path { try OutputFiles.checkWritable(path, flag: flag) }
         }
-        let model = try gpt.load()
-        let classes = try Generate.classes(classLabel, config: model.config)
-        if classes.count > 1 {
+        let (family, jobs) = try loadModel()
+        if jobs.count > 1 {
+            let what = prompt.isEmpty ? "give --class-label a single label" : "give a single --prompt"
             for (flag, given) in [("--tokens-out", tokensOut != nil), ("--stats-out", statsOut != nil), ("--score", score)] where given {
-                throw UsageError("\(flag) applies to one image: give --class-label a single label")
+                throw UsageError("\(flag) applies to one image: \(what)")
             }
         }
         if let columns, columns < 1 { throw UsageError("--columns \(columns): must be 1 or more") }
-        let sampling = try samplingFlags.resolved(with: try gpt.generationConfig())
-        let decoder = try vq.load()
-        let generator = ImageGenerator(model: model)
-        let spec = try scheduleSpec(width: generator.layout.width)
+        let sampling = try samplingFlags.resolved(with: family.sampling)
+        let generator = ImageGenerator(model: family.model)
+        let spec = try scheduleSpec(width: family.model.gridWidth)
         if gpt.isDefault && !quiet {
             FileHandle.standardError.write("zipar: using the embedded default model (glyphs 0-9 A-Z; see README)\n".data(using: .utf8)!)
         }
         var images: [RGBImage] = [], orders: [RGBImage] = []
-        for (k, label) in classes.enumerated() {
-            let options = GenerationOptions(classLabel: label, cfgScale: sampling.cfgScale, cfgInterval: cfgInterval,
+        for (k, job) in jobs.enumerated() {
+            let options = GenerationOptions(condition: job.condition, cfgScale: sampling.cfgScale, cfgInterval: cfgInterval,
                                             sampling: sampling.options, seed: seed &+ UInt64(k))
-            var plan = spec.schedule(layout: generator.layout, cfgInterval: cfgInterval)
             let progress = ProgressLine(enabled: !quiet)
-            var result = try generator.generate(schedule: &plan, options: options) { progress.update($0) }
+            var result: GenerationResult
+            do {
+                result = try generator.generate(spec, options: options) { progress.update($0) }
+                if score { result.stats.teacher_nll = try generator.teacherForcedNLL(tokens: result.tokens, options: options) }
+            } catch let error as GenerationError {
+                progress.finish()
+                throw UsageError("\(job.flag): \(error.description)")
+            }
             progress.finish()
-            if score { result.stats.teacher_nll = generator.teacherForcedNLL(tokens: result.tokens, options: options) }
             let decodeStart = Date()
-            let image = try decoder.decode(tokens: result.tokens, height: result.height, width: result.width).rgbImage()
+            let image = try family.decoder.decode(tokens: result.tokens, height: result.height, width: result.width)
+                .rgbImage(mapping: family.pixelMapping)
             let decodeSeconds = Date().timeIntervalSince(decodeStart)
             let order = RGBImage.passOrder(cellPass: result.stats.cell_pass, gridHeight: result.height, gridWidth: result.width,
                                            width: image.width, height: image.height)
@@ -119,11 +133,38 @@ struct Generate: ParsableCommand {
                 try OutputFiles.writeJSON(TokenFile(height: result.height, width: result.width, tokens: result.tokens), to: tokensOut)
             }
             if let statsOut { try OutputFiles.writeJSON(result.stats, to: statsOut) }
-            if !quiet { summarize(result, label: model.config.labelName(label), decodeSeconds: decodeSeconds) }
+            if !quiet { summarize(result, label: job.name, decodeSeconds: decodeSeconds) }
         }
         let gap = max(2, (images.first?.width ?? 0) / 16), cols = columns ?? min(images.count, 12)
         try writePNG(RGBImage.grid(images, columns: cols, gap: gap), to: output)
         if let orderOut { try writePNG(RGBImage.grid(orders, columns: cols, gap: gap), to: orderOut) }
+    }
+
+    /// One image to draw: its condition, its name in the summary, and the flag that gave it.
+    struct Job {
+        var condition: ImageCondition
+        var name: String
+        var flag: String
+    }
+
+    /// The model the flags name and the images to draw with it: prompts for a text-to-image --model
+    /// folder, class labels for a class model (a LlamaGen folder, a preset or the embedded default).
+    func loadModel() throws -> (LoadedModel, [Job]) {
+        if gpt.model != nil {
+            if classLabel != nil { throw UsageError("--class-label: --model \(gpt.model!) is a text-to-image model; give it --prompt") }
+            if vq.isGiven { throw UsageError("--model folders hold their own image decoder: drop --vq, --vq-model, --vq-ckpt and --vq-random-weights") }
+            guard !prompt.isEmpty else { throw UsageError("--model \(gpt.model!) is a text-to-image model: give it --prompt TEXT") }
+            let family = try gpt.loadTextModel()
+            return (family, prompt.map { Job(condition: .prompt($0), name: "\"\($0)\"", flag: "--prompt") })
+        }
+        if !prompt.isEmpty {
+            throw UsageError("--prompt needs a text-to-image model (--model DIR); the class-to-image model takes --class-label")
+        }
+        let model = try gpt.load()
+        let labels = try Generate.classes(classLabel ?? "0", config: model.config)
+        let family = LoadedModel(model: model, decoder: try vq.load(), pixelMapping: .saveImage,
+                                 sampling: try gpt.samplingDefaults(), family: "llamagen")
+        return (family, labels.map { Job(condition: .classLabel($0), name: model.config.labelName($0), flag: "--class-label") })
     }
 
     /// One summary line on stderr per image.
@@ -180,26 +221,27 @@ struct Generate: ParsableCommand {
 /// The sampling flags as given (nil: not given), resolved against a model's generation_config.json and
 /// then LlamaGen's defaults.
 struct SamplingFlags: ParsableArguments {
-    @Option(name: .customLong("cfg-scale"), help: "Classifier-free guidance scale; 1 or less turns guidance off (default: the model's generation_config.json, else 4).")
+    @Option(name: .customLong("cfg-scale"), help: "Classifier-free guidance scale; 1 or less turns guidance off (default: the model folder's generation_config.json, else the family's: LlamaGen 4, Janus 5).")
     var cfgScale: Float?
 
-    @Option(help: "Sampling temperature; 0 is greedy (argmax) (default: the model's generation_config.json, else 1).")
+    @Option(help: "Sampling temperature; 0 is greedy (argmax) (default: the model folder's generation_config.json, else 1).")
     var temperature: Float?
 
-    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens, 0: all (default: the model's generation_config.json, else 2000).")
+    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens, 0: all (default: the model folder's generation_config.json, else the family's: LlamaGen 2000, Janus 0).")
     var topK: Int?
 
-    @Option(name: .customLong("top-p"), help: "Nucleus sampling mass, 1: off (default: the model's generation_config.json, else 1).")
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling mass, 1: off (default: the model folder's generation_config.json, else 1).")
     var topP: Float?
 
-    /// The settings to sample with: flag, else the model's generation config, else LlamaGen's default.
-    func resolved(with model: GenerationConfig?) throws -> (cfgScale: Float, options: SamplingOptions) {
+    /// The settings to sample with: flag, else the model's defaults (its family's, overridden by its
+    /// generation_config.json).
+    func resolved(with model: SamplingDefaults) throws -> (cfgScale: Float, options: SamplingOptions) {
         if let temperature, !(temperature >= 0) { throw UsageError("--temperature \(temperature): must be 0 (greedy) or positive") }
         if let topK, topK < 0 { throw UsageError("--top-k \(topK): must be 0 or positive") }
         if let topP, !(topP > 0 && topP <= 1) { throw UsageError("--top-p \(topP): must lie in (0, 1]") }
-        let options = SamplingOptions(temperature: temperature ?? model?.temperature ?? 1, topK: topK ?? model?.top_k ?? 2000,
-                                      topP: topP ?? model?.top_p ?? 1)
-        return (cfgScale ?? model?.cfg_scale ?? 4, options)
+        let options = SamplingOptions(temperature: temperature ?? model.options.temperature, topK: topK ?? model.options.topK,
+                                      topP: topP ?? model.options.topP)
+        return (cfgScale ?? model.cfgScale, options)
     }
 }
 

@@ -2,8 +2,12 @@ import ArgumentParser
 import Foundation
 import ZipAR
 
-/// Which GPT to load: a model folder, a preset with a weight file (or random weights), or the embedded default.
+/// Which model to load: a text-to-image model folder (--model), a LlamaGen GPT folder, a preset with a
+/// weight file (or random weights), or the embedded default.
 struct GPTOptions: ParsableArguments {
+    @Option(name: .customLong("model"), help: ArgumentHelp("Text-to-image model folder as Hugging Face lays it out (config.json by model_type: janus or multi_modality for Janus-Pro; weights in one file or shards; tokenizer.json). It holds its own image decoder: no --vq.", valueName: "dir"))
+    var model: String?
+
     @Option(name: .customLong("gpt"), help: ArgumentHelp("Folder with config.json and model.safetensors or model.pt (LlamaGen ModelArgs field names).", valueName: "dir"))
     var directory: String?
 
@@ -13,8 +17,8 @@ struct GPTOptions: ParsableArguments {
     @Option(name: .customLong("gpt-ckpt"), help: ArgumentHelp("Weight file for --gpt-model (e.g. the released c2i_B_256.pt).", valueName: "file"))
     var checkpoint: String?
 
-    @Option(name: .customLong("image-size"), help: "Image size in pixels for --gpt-model (256 or 384 for the released models; the token grid is this ÷ 16).")
-    var imageSize: Int = 256
+    @Option(name: .customLong("image-size"), help: "Image size in pixels: for --gpt-model (256 or 384 for the released models, the default 256; the token grid is this ÷ 16), or to override what a --model folder implies (Janus-Pro: 384, the only size it was trained for).")
+    var imageSize: Int?
 
     @Option(name: .customLong("num-classes"), help: "Classes of a --gpt-model preset.")
     var numClasses: Int = 1000
@@ -26,24 +30,35 @@ struct GPTOptions: ParsableArguments {
     var weightsDType: WeightPrecision = .float32
 
     /// True when no model was named (the embedded default is used).
-    var isDefault: Bool { directory == nil && preset == nil }
+    var isDefault: Bool { directory == nil && preset == nil && model == nil }
 
-    /// The sampling defaults of the model folder (its generation_config.json), if it has one; presets
-    /// have none.
-    func generationConfig() throws -> GenerationConfig? {
-        if let directory { return try ModelFiles.generationConfig(in: directory) }
-        if preset != nil { return nil }
-        return try ModelFiles.generationConfig(in: try DefaultModel.directory("gpt"))
+    /// The sampling defaults of the class model: LlamaGen's, overridden by the model folder's
+    /// generation_config.json when it has one (presets have none).
+    func samplingDefaults() throws -> SamplingDefaults {
+        if let directory { return SamplingDefaults.llamaGen.overridden(by: try ModelFiles.generationConfig(in: directory)) }
+        if preset != nil { return .llamaGen }
+        return SamplingDefaults.llamaGen.overridden(by: try ModelFiles.generationConfig(in: try DefaultModel.directory("gpt")))
+    }
+
+    /// The --model folder's model, its decoder and defaults.
+    func loadTextModel() throws -> LoadedModel {
+        guard let model else { throw UsageError("a text-to-image model needs --model DIR") }
+        guard directory == nil, preset == nil, checkpoint == nil, randomSeed == nil else {
+            throw UsageError("--model takes a whole model folder; do not combine it with --gpt, --gpt-model, --gpt-ckpt or --random-weights")
+        }
+        return try ModelRegistry.load(directory: model, precision: weightsDType, imageSize: imageSize)
     }
 
     func load() throws -> GPT {
+        if let model { throw UsageError("--model \(model) is a text-to-image model folder: give it --prompt, not --class-label") }
         if let directory {
-            guard preset == nil, checkpoint == nil, randomSeed == nil else {
-                throw UsageError("--gpt takes a folder; do not combine it with --gpt-model, --gpt-ckpt or --random-weights")
+            guard preset == nil, checkpoint == nil, randomSeed == nil, imageSize == nil else {
+                throw UsageError("--gpt takes a folder; do not combine it with --gpt-model, --gpt-ckpt, --random-weights or --image-size")
             }
             return try ModelFiles.loadGPT(directory: directory, precision: weightsDType)
         }
         if let preset {
+            let imageSize = self.imageSize ?? 256
             guard let config = GPTConfig.preset(preset, imageSize: imageSize, numClasses: numClasses) else {
                 throw UsageError("--gpt-model '\(preset)' with --image-size \(imageSize): expected one of \(GPTConfig.presetNames.joined(separator: ", ")) and a size divisible by 16")
             }
@@ -54,7 +69,7 @@ struct GPTOptions: ParsableArguments {
             guard let checkpoint else { throw UsageError("--gpt-model needs --gpt-ckpt FILE (or --random-weights SEED)") }
             return try ModelFiles.loadGPT(config: config, weights: checkpoint, precision: weightsDType)
         }
-        if checkpoint != nil || randomSeed != nil { throw UsageError("--gpt-ckpt and --random-weights need --gpt-model") }
+        if checkpoint != nil || randomSeed != nil || imageSize != nil { throw UsageError("--gpt-ckpt, --random-weights and --image-size need --gpt-model") }
         return try ModelFiles.loadGPT(directory: try DefaultModel.directory("gpt"), precision: weightsDType)
     }
 }
@@ -72,6 +87,9 @@ struct VQOptions: ParsableArguments {
 
     @Option(name: .customLong("vq-random-weights"), help: ArgumentHelp("Random VQ-16 weights from this seed (speed checks only).", valueName: "seed"))
     var randomSeed: UInt64?
+
+    /// True when any VQ flag was given.
+    var isGiven: Bool { directory != nil || preset != nil || checkpoint != nil || randomSeed != nil }
 
     func load(defaultAllowed: Bool = true) throws -> VQDecoder {
         if let directory {

@@ -50,3 +50,8 @@ struct ConformanceCase {
 func greedy(_ label: Int, cfg: Float) -> GenerationOptions {
     GenerationOptions(classLabel: label, cfgScale: cfg, sampling: SamplingOptions(temperature: 0))
 }
+
+extension ImageGenerator {
+    /// The layout of a class-conditional model (the same for every label).
+    var layout: SequenceLayout { (model as! GPT).layout }
+}

@@ -9,8 +9,8 @@ final class GPTTests: XCTestCase {
             let tokens = try c.expected.entry("teacher_tokens").floats().map { Int($0) }
             let want = try c.expected.entry("teacher_logits").floats()
             let inputs = [ModelInput(.condition(0), position: 0)] + tokens.enumerated().map { ModelInput(.token($1), position: 1 + $0) }
-            let cache = KVCache(config: model.config, batch: 1)
-            let got = Array(model.forward(inputs, conditions: [c.info.class_label], cache: cache, visibility: .staticCausal,
+            let cache = model.makeCache(batch: 1)
+            let got = Array(model.forward(inputs, conditions: [[c.info.class_label]], cache: cache, visibility: .staticCausal,
                                           logitsFor: Array(inputs.indices)))
             XCTAssertEqual(got.count, want.count, c.name)
             let scale = want.map(abs).max()!
@@ -26,13 +26,13 @@ final class GPTTests: XCTestCase {
         let model = try c.gpt()
         let tokens = try c.expected.entry("teacher_tokens").floats().map { Int($0) }
         let inputs = [ModelInput(.condition(0), position: 0)] + tokens.enumerated().map { ModelInput(.token($1), position: 1 + $0) }
-        let full = Array(model.forward(inputs, conditions: [2, 10], cache: KVCache(config: model.config, batch: 2),
+        let full = Array(model.forward(inputs, conditions: [[2], [10]], cache: model.makeCache(batch: 2),
                                        visibility: .staticCausal, logitsFor: Array(inputs.indices)))
-        let cache = KVCache(config: model.config, batch: 2)
+        let cache = model.makeCache(batch: 2)
         let v = model.config.vocab_size, n = inputs.count
         var worst: Float = 0
         for (i, input) in inputs.enumerated() {
-            let step = Array(model.forward([input], conditions: [2, 10], cache: cache, visibility: .writtenCausal, logitsFor: [0]))
+            let step = Array(model.forward([input], conditions: [[2], [10]], cache: cache, visibility: .writtenCausal, logitsFor: [0]))
             for b in 0..<2 {
                 for t in 0..<v { worst = max(worst, abs(step[b * v + t] - full[(b * n + i) * v + t])) }
             }

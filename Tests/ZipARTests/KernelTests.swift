@@ -58,8 +58,8 @@ final class KernelTests: XCTestCase {
             let tokens = try c.expected.entry("teacher_tokens").floats().map { Int($0) }
             let inputs = [ModelInput(.condition(0), position: 0)] + tokens.enumerated().map { ModelInput(.token($1), position: 1 + $0) }
             func logits(_ model: GPT) -> [Float] {
-                let cache = KVCache(config: model.config, batch: 1, precision: model.weights.precision)
-                return Array(model.forward(inputs, conditions: [c.info.class_label], cache: cache,
+                let cache = model.makeCache(batch: 1)
+                return Array(model.forward(inputs, conditions: [[c.info.class_label]], cache: cache,
                                            visibility: .staticCausal, logitsFor: Array(inputs.indices)))
             }
             let a = logits(f32), b = logits(bf16)

@@ -6,9 +6,9 @@ import XCTest
 final class QueryOnlyInputTests: XCTestCase {
     func testQueryOnlyInputIsInvisible() throws {
         let model = try ConformanceCase("c2i-tiny-8x8").gpt()
-        let conditions = [3, 10]
+        let conditions = [[3], [10]]
         func run(_ passes: [[ModelInput]]) -> [[Float]] {
-            let cache = KVCache(config: model.config, batch: 2)
+            let cache = model.makeCache(batch: 2)
             let prefix = [ModelInput(.condition(0), position: 0)] + (1...5).map { ModelInput(.token($0 * 11), position: $0) }
             _ = model.forward(prefix, conditions: conditions, cache: cache, visibility: .writtenCausal, logitsFor: [])
             return passes.map {

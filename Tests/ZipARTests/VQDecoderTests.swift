@@ -125,14 +125,14 @@ final class VQDecoderTests: XCTestCase {
     }
 
     func testPixelConversionMatchesSaveImage() {
-        XCTAssertEqual(VQImage.byte(-1), 0)
-        XCTAssertEqual(VQImage.byte(-7), 0)
-        XCTAssertEqual(VQImage.byte(1), 255)
-        XCTAssertEqual(VQImage.byte(3), 255)
-        XCTAssertEqual(VQImage.byte(0), 128)  // 127.5 + 0.5 = 128
-        XCTAssertEqual(VQImage.byte(.nan), 0)
+        XCTAssertEqual(PixelMapping.saveImage.byte(-1), 0)
+        XCTAssertEqual(PixelMapping.saveImage.byte(-7), 0)
+        XCTAssertEqual(PixelMapping.saveImage.byte(1), 255)
+        XCTAssertEqual(PixelMapping.saveImage.byte(3), 255)
+        XCTAssertEqual(PixelMapping.saveImage.byte(0), 128)  // 127.5 + 0.5 = 128
+        XCTAssertEqual(PixelMapping.saveImage.byte(.nan), 0)
         // (x + 1) / 2 · 255 + 0.5, truncated: 0.1 → 140.75 + 0.5 → 140.
-        XCTAssertEqual(VQImage.byte(0.1), 140)
+        XCTAssertEqual(PixelMapping.saveImage.byte(0.1), 140)
     }
 
     func testSwishMatchesDefinition() {

@@ -26,9 +26,8 @@ public enum Benchmark {
             let timed = round >= plan.warmup
             let label = timed ? "run \(round - plan.warmup + 1)/\(plan.repeats)" : "warm-up \(round + 1)/\(plan.warmup)"
             for (i, schedule) in plan.schedules.enumerated() {
-                var s = schedule.schedule(layout: generator.layout)
                 var result: GenerationResult?
-                let t = try Stopwatch.time { result = try generator.generate(schedule: &s, options: options) }
+                let t = try Stopwatch.time { result = try generator.generate(schedule, options: options) }
                 log("\(label) \(schedule): \(String(format: "%.2f", t)) s, \(result!.stats.forward_passes) passes")
                 if timed {
                     seconds[i].append(t)

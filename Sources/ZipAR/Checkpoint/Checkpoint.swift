@@ -84,6 +84,30 @@ public struct TensorEntry: @unchecked Sendable {
         }
     }
 
+    /// Row `r` of a 2-D tensor as Float into `out` (shape[1] values), read in place: an embedding lookup
+    /// that touches only that row's bytes.
+    public func copyRow(_ r: Int, to out: UnsafeMutablePointer<Float>) {
+        precondition(shape.count == 2 && r >= 0 && r < shape[0], "row \(r) outside tensor '\(name)' \(shape)")
+        guard let base = storage.baseAddress else { return }
+        let start = offset + r * strides[0]
+        for i in 0..<shape[1] { out[i] = dtype.float(at: start + i * strides[1], in: base) }
+    }
+
+    /// Drops the mapped pages holding this tensor's bytes from the process's resident memory (they are
+    /// read again from the file if touched): called once a tensor has been converted, so loading keeps
+    /// one copy of the weights resident, not two. Does nothing for bytes not mapped from the file (a
+    /// decompressed archive member).
+    public func releasePages() {
+        guard count > 0, let base = storage.baseAddress, let fileBase = file.bytes.baseAddress,
+              base >= fileBase, base + storage.count <= fileBase + file.bytes.count else { return }
+        var last = offset
+        for (d, st) in zip(shape, strides) { last += (d - 1) * st }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let from = Int(bitPattern: base) + offset * dtype.size, to = Int(bitPattern: base) + (last + 1) * dtype.size
+        let start = from / page * page, end = (to + page - 1) / page * page
+        madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_DONTNEED))
+    }
+
     /// A pointer to the elements when they are contiguous float32 in place (no copy needed), else nil.
     public var contiguousFloat32: UnsafeBufferPointer<Float>? {
         guard dtype == .float32, isContiguous, let base = storage.baseAddress else { return nil }

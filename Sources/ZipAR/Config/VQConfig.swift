@@ -19,9 +19,9 @@ public struct VQConfig: Codable, Equatable, Sendable {
     public var dropout_p: Double = 0.0
     /// Base channel width (not a LlamaGen `ModelArgs` field: its Encoder/Decoder default, 128).
     public var ch: Int = 128
-
-    /// Res blocks per level in LlamaGen's Encoder (`num_res_blocks`); its Decoder uses one more per level.
-    public static let numResBlocks = 2
+    /// Res blocks per level in the Encoder (not a `ModelArgs` field: LlamaGen's Encoder/Decoder default,
+    /// 2); the Decoder uses one more per level.
+    public var num_res_blocks: Int = 2
 
     /// The VQ-16 tokenizer (16× downsampling, 16384 codes of 8 dimensions): all defaults.
     public static let vq16 = VQConfig()
@@ -44,6 +44,18 @@ public struct VQConfig: Codable, Equatable, Sendable {
         z_channels = try value(.z_channels, z_channels)
         dropout_p = try value(.dropout_p, dropout_p)
         ch = try value(.ch, ch)
+        num_res_blocks = try value(.num_res_blocks, num_res_blocks)
+    }
+
+    /// The VQ-16 decoder stored in `checkpoint` (LlamaGen names), with as many levels and res blocks as
+    /// the weights hold: for folders whose config does not describe the decoder (Janus).
+    public static func inferred(from checkpoint: Checkpoint) -> VQConfig {
+        var c = VQConfig()
+        func has(_ name: String) -> Bool { checkpoint.tensors[name] != nil }
+        let levels = (0...12).first { !has("decoder.conv_blocks.\($0).res.0.conv1.weight") } ?? 0
+        c.decoder_ch_mult = [Int](repeating: 1, count: levels)
+        c.num_res_blocks = ((0...32).first { !has("decoder.conv_blocks.0.res.\($0).conv1.weight") } ?? 1) - 1
+        return c
     }
 
     /// Pixels per token along each side: 2^(levels − 1).
@@ -55,5 +67,6 @@ public struct VQConfig: Codable, Equatable, Sendable {
         guard codebook_size > 0, codebook_embed_dim > 0 else { throw bad("codebook_size and codebook_embed_dim must be positive") }
         guard (1...12).contains(decoder_ch_mult.count) else { throw bad("decoder_ch_mult must have 1 to 12 levels, has \(decoder_ch_mult.count)") }
         guard decoder_ch_mult.allSatisfy({ $0 > 0 }), ch > 0, z_channels > 0 else { throw bad("ch, z_channels and decoder_ch_mult must be positive") }
+        guard (0...32).contains(num_res_blocks) else { throw bad("num_res_blocks must lie in 0…32, is \(num_res_blocks)") }
     }
 }

@@ -59,10 +59,9 @@ public final class QualityEvaluation {
         let total = classes.count * perClass
         for i in 0..<perClass {
             for label in classes {
-                var schedule = spec.schedule(layout: generator.layout, cfgInterval: cfgInterval)
                 let options = GenerationOptions(classLabel: label, cfgScale: cfgScale, cfgInterval: cfgInterval,
                                                 sampling: sampling, seed: seed &+ UInt64(i))
-                let result = try generator.generate(schedule: &schedule, options: options)
+                let result = try generator.generate(spec, options: options)
                 let t0 = Date()
                 let image = try decoder.decode(tokens: result.tokens, height: result.height, width: result.width).rgbImage()
                 decodeSeconds += Date().timeIntervalSince(t0)

@@ -2,7 +2,8 @@ import Foundation
 
 /// What to generate and how to sample it.
 public struct GenerationOptions: Sendable {
-    public var classLabel: Int
+    /// What the image shows: a class label or a prompt, as the model takes.
+    public var condition: ImageCondition
     /// Classifier-free guidance scale; guidance runs (a second, unconditional batch row) only when > 1.
     public var cfgScale: Float = 4
     /// With a value ≥ 0, CFG stops after that many tokens (as LlamaGen counts them); −1: always.
@@ -10,13 +11,19 @@ public struct GenerationOptions: Sendable {
     public var sampling = SamplingOptions()
     public var seed: UInt64 = 0
 
-    public init(classLabel: Int, cfgScale: Float = 4, cfgInterval: Int = -1,
+    public init(condition: ImageCondition, cfgScale: Float = 4, cfgInterval: Int = -1,
                 sampling: SamplingOptions = SamplingOptions(), seed: UInt64 = 0) {
-        self.classLabel = classLabel
+        self.condition = condition
         self.cfgScale = cfgScale
         self.cfgInterval = cfgInterval
         self.sampling = sampling
         self.seed = seed
+    }
+
+    /// Options for a class-conditional image.
+    public init(classLabel: Int, cfgScale: Float = 4, cfgInterval: Int = -1,
+                sampling: SamplingOptions = SamplingOptions(), seed: UInt64 = 0) {
+        self.init(condition: .classLabel(classLabel), cfgScale: cfgScale, cfgInterval: cfgInterval, sampling: sampling, seed: seed)
     }
 }
 
@@ -68,63 +75,81 @@ public struct GenerationProgress: Sendable {
 public enum GenerationError: Error, CustomStringConvertible, Equatable {
     case classLabelOutOfRange(Int, classes: Int)
     case guidanceNeedsNullClass
+    /// The condition is not the kind the model takes (a prompt for a class model, or the reverse).
+    case wrongCondition(expected: String)
+    /// The prompt's tokens do not fit the model's context beside the image.
+    case promptTooLong(tokens: Int, limit: Int)
     case cancelled
 
     public var description: String {
         switch self {
         case let .classLabelOutOfRange(l, n): return "class label \(l) is out of range 0…\(n - 1)"
         case .guidanceNeedsNullClass: return "this model has no null class (class_dropout_prob 0): use --cfg-scale 1"
+        case .wrongCondition(let expected): return "this model is conditioned on \(expected)"
+        case let .promptTooLong(n, limit): return "the prompt is \(n) tokens, more than the \(limit) the model's context leaves beside the image"
         case .cancelled: return "generation cancelled"
         }
     }
 }
 
 /// The generation loop: asks the schedule for a pass, runs the model on it, samples each prediction (with
-/// CFG) and writes the tokens into the grid. It does not know which schedule runs.
+/// CFG) and writes the tokens into the grid. It does not know which schedule or model family runs.
 public final class ImageGenerator {
-    public let model: GPT
+    public let model: any ImageTokenModel
+    /// One cache per batch size, grown when a condition needs more slots.
     private var caches: [Int: KVCache] = [:]
     private var combined: [Float]
     /// Test hook: every draft verification rejects.
     var rejectAllDrafts = false
 
-    public init(model: GPT) {
+    public init(model: any ImageTokenModel) {
         self.model = model
-        combined = [Float](repeating: 0, count: model.config.vocab_size)
+        combined = [Float](repeating: 0, count: model.imageVocabulary)
     }
 
-    /// The grid layout of this model's sequence.
-    public var layout: SequenceLayout {
-        let c = model.config
-        return SequenceLayout(conditionTokens: c.cls_token_num, height: c.gridSize, width: c.gridSize)
+    /// The sequence layout an image with `condition` is generated in (schedules are built for it).
+    public func layout(for condition: ImageCondition) throws -> SequenceLayout {
+        try model.conditioning(condition, guidance: false).layout
     }
 
-    /// Generates one image's tokens with `schedule`.
+    /// Generates one image's tokens with a fresh schedule of `spec`.
+    public func generate(_ spec: ScheduleSpec, options: GenerationOptions,
+                         progress: ((GenerationProgress) -> Bool)? = nil) throws -> GenerationResult {
+        var schedule = spec.schedule(layout: try layout(for: options.condition), cfgInterval: options.cfgInterval)
+        return try generate(schedule: &schedule, options: options, progress: progress)
+    }
+
+    /// Generates one image's tokens with `schedule`, which must be built for `layout(for: options.condition)`.
     public func generate(schedule: inout some DecodingSchedule, options: GenerationOptions,
                          progress: ((GenerationProgress) -> Bool)? = nil) throws -> GenerationResult {
         try generate(schedule: &schedule, options: options, guidanceBatch: options.cfgScale > 1, progress: progress)
     }
 
+    /// A zeroed cache for `batch` rows with at least `slots` positions.
+    func cache(batch: Int, slots: Int) -> KVCache {
+        if let c = caches[batch], c.slots >= slots {
+            c.reset()
+            return c
+        }
+        let c = model.makeCache(batch: batch, slots: slots)
+        caches[batch] = c
+        return c
+    }
+
     /// `guidanceBatch` runs the unconditional batch row even at scale ≤ 1 (for the CFG-scale-1 equivalence test).
     func generate(schedule: inout some DecodingSchedule, options: GenerationOptions, guidanceBatch: Bool,
                   progress: ((GenerationProgress) -> Bool)?) throws -> GenerationResult {
-        let c = model.config
-        guard options.classLabel >= 0, options.classLabel < c.num_classes else {
-            throw GenerationError.classLabelOutOfRange(options.classLabel, classes: c.num_classes)
-        }
-        if guidanceBatch && c.classTableRows <= c.num_classes { throw GenerationError.guidanceNeedsNullClass }
-        let conditions = guidanceBatch ? [options.classLabel, c.num_classes] : [options.classLabel]
-        let cache = caches[conditions.count] ?? KVCache(config: c, batch: conditions.count, precision: model.weights.precision)
-        caches[conditions.count] = cache
-        cache.reset()
+        let conditioning = try model.conditioning(options.condition, guidance: guidanceBatch)
+        let layout = conditioning.layout, conditions = conditioning.rows
+        let cache = cache(batch: conditions.count, slots: layout.slots)
 
         let start = Date()
-        var grid = TokenGrid(height: c.gridSize, width: c.gridSize)
+        var grid = TokenGrid(height: layout.height, width: layout.width)
         var sampling = PredictionSampler(sampling: options.sampling, seed: options.seed, rejectAllDrafts: rejectAllDrafts)
         var stats = GenerationStats(schedule: schedule.name, forward_passes: 0, tokens_per_pass: [], inputs_per_pass: [], seconds: 0,
                                     cell_pass: [Int](repeating: -1, count: grid.cells.count))
         var done = 0
-        let vocab = c.vocab_size
+        let vocab = model.imageVocabulary
         while let pass = schedule.nextPass(grid) {
             let logits = model.forward(pass.inputs, conditions: conditions, cache: cache, visibility: pass.visibility,
                                        logitsFor: pass.predictions.map(\.input))

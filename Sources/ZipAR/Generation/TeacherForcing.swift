@@ -7,12 +7,13 @@ extension ImageGenerator {
     /// token but the last at its own position (static causal attention, what raster decoding conditions
     /// on); token k is scored by the distribution raster decoding draws it from at temperature 1 with no
     /// top-k/top-p filtering: the CFG mix of `options` while the cfg-interval rule keeps guidance on.
-    public func teacherForcedNLL(tokens: [Int], options: GenerationOptions) -> Double {
-        let c = model.config, layout = self.layout, cells = layout.height * layout.width, vocab = c.vocab_size
-        precondition(tokens.count == cells, "\(tokens.count) tokens for a \(cells)-cell grid")
+    public func teacherForcedNLL(tokens: [Int], options: GenerationOptions) throws -> Double {
         let guided = options.cfgScale > 1
-        let conditions = guided ? [options.classLabel, c.num_classes] : [options.classLabel]
-        let cache = KVCache(config: c, batch: conditions.count, precision: model.weights.precision)
+        let conditioning = try model.conditioning(options.condition, guidance: guided)
+        let layout = conditioning.layout, conditions = conditioning.rows
+        let cells = layout.height * layout.width, vocab = model.imageVocabulary
+        precondition(tokens.count == cells, "\(tokens.count) tokens for a \(cells)-cell grid")
+        let cache = model.makeCache(batch: conditions.count, slots: layout.slots)
         let inputs = layout.prefill().inputs
             + tokens.dropLast().enumerated().map { ModelInput(.token($1), position: layout.conditionTokens + $0) }
         let scored = Array((layout.conditionTokens - 1)..<(inputs.count))

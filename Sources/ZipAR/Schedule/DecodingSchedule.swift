@@ -94,8 +94,9 @@ public protocol DecodingSchedule: Sendable {
     mutating func passDidFinish(_ pass: DecodingPass, grid: TokenGrid)
 }
 
-/// Where things sit in LlamaGen's sequence: [condition (cls_token_num), image tokens in raster order].
-public struct SequenceLayout: Sendable {
+/// Where things sit in a family's sequence: [condition (conditionTokens), image tokens in raster order].
+/// Cell (r, c) sits at slot and rotary position conditionTokens + r·width + c.
+public struct SequenceLayout: Equatable, Sendable {
     public let conditionTokens: Int, height: Int, width: Int
 
     public init(conditionTokens: Int, height: Int, width: Int) {
@@ -107,6 +108,8 @@ public struct SequenceLayout: Sendable {
     /// Absolute position (KV slot and rotary row) of image token (row, column).
     public func position(row: Int, column: Int) -> Int { conditionTokens + row * width + column }
     public func cell(row: Int, column: Int) -> Int { row * width + column }
+    /// Cache slots the whole sequence takes.
+    public var slots: Int { conditionTokens + height * width }
 
     /// The prefill: every condition token; its last output predicts cell 0.
     public func prefill() -> DecodingPass {

@@ -9,8 +9,8 @@ struct VQDecoderLayout: Equatable {
     /// Width of `decoder.conv_blocks.j`, in the decoder's order: j = 0 is the lowest resolution (and the
     /// width of conv_in and the middle blocks), the last is full resolution.
     var levelWidths: [Int]
-    /// Res blocks per level (LlamaGen: num_res_blocks + 1).
-    var resBlocks: Int = VQConfig.numResBlocks + 1
+    /// Res blocks per level (num_res_blocks + 1).
+    var resBlocks: Int
     /// Whether code vectors are L2-normalised at lookup.
     var l2Normalize: Bool
 
@@ -20,6 +20,7 @@ struct VQDecoderLayout: Equatable {
         embedDim = config.codebook_embed_dim
         zChannels = config.z_channels
         levelWidths = config.decoder_ch_mult.reversed().map { config.ch * $0 }
+        resBlocks = config.num_res_blocks + 1
         l2Normalize = config.codebook_l2_norm
     }
 
@@ -44,6 +45,7 @@ struct VQDecoderLayout: Equatable {
         if checkpoint.tensors[extra] != nil {
             throw CheckpointError(checkpoint.path, "config decoder_ch_mult has \(levels) levels but the weights have '\(extra)'")
         }
+        resBlocks = config.num_res_blocks + 1
         l2Normalize = config.codebook_l2_norm
         for (j, w) in levelWidths.enumerated() where w % GroupNorm.groups != 0 {
             throw CheckpointError(checkpoint.path, "weight 'decoder.conv_blocks.\(j).res.0.conv1.weight' gives width \(w), not a multiple of GroupNorm's \(GroupNorm.groups) groups")

@@ -1,9 +1,10 @@
 /// One input of a model pass: what is fed (a condition token or an image token) and at which absolute
-/// sequence position (its KV-cache slot and rotary row). Every batch row (the CFG pair) gets the same image
-/// token; condition tokens differ per batch row (the class label, or the null class).
+/// sequence position (its KV-cache slot and rotary position). Every batch row (the CFG pair) gets the same
+/// image token; condition tokens differ per batch row (`Conditioning.rows`: the class label or the null
+/// class, a prompt's tokens or the unconditional prompt's).
 public struct ModelInput: Equatable, Sendable {
     public enum Source: Equatable, Sendable {
-        /// The condition token at this index of the condition sequence (0 ..< cls_token_num).
+        /// The condition token at this index of each batch row's condition (0 ..< conditionTokens).
         case condition(Int)
         /// An image token id.
         case token(Int)

@@ -1,26 +1,12 @@
 import Foundation
 
-/// The weights of one transformer layer, row-major [out, in] as stored by PyTorch's nn.Linear.
-public struct GPTLayerWeights: Sendable {
-    /// [ (n_head + 2·n_kv_head)·head_dim, dim ]: rows q | k | v.
-    public var wqkv: WeightMatrix
-    /// [dim, dim]
-    public var wo: WeightMatrix
-    /// w1 and w3 stacked: [2·hidden, dim] (rows of w1, then rows of w3), so one product gives both.
-    public var w13: WeightMatrix
-    /// [dim, hidden]
-    public var w2: WeightMatrix
-    public var attentionNorm: [Float]
-    public var ffnNorm: [Float]
-}
-
 /// Every weight of a LlamaGen GPT, verified by name and shape against its config.
 public struct GPTWeights: Sendable {
     /// [classTableRows, dim]; the row `num_classes` is the null class used for CFG.
     public var classEmbedding: WeightMatrix
     /// [vocab_size, dim]
     public var tokenEmbedding: WeightMatrix
-    public var layers: [GPTLayerWeights]
+    public var layers: [DecoderLayerWeights]
     /// Final RMSNorm weight [dim].
     public var norm: [Float]
     /// Untied head [vocab_size, dim].
@@ -31,7 +17,7 @@ public struct GPTWeights: Sendable {
 
     /// Bytes of every matrix a decoding pass reads in full (layers and head; embeddings are gathered rows).
     public var streamedBytes: Int {
-        output.byteCount + layers.reduce(0) { $0 + $1.wqkv.byteCount + $1.wo.byteCount + $1.w13.byteCount + $1.w2.byteCount }
+        output.byteCount + layers.reduce(0) { $0 + $1.matrixBytes }
     }
 
     /// Every weight name and shape a checkpoint must hold for `config` (extra keys are ignored).
@@ -61,33 +47,21 @@ public struct GPTWeights: Sendable {
     /// Loads and verifies every weight; the first missing or mis-shaped one is an error naming the key.
     /// Matrices are kept in `precision` (bfloat16 halves the bytes every pass reads); norms stay float32.
     public init(config c: GPTConfig, checkpoint ck: Checkpoint, precision: WeightPrecision = .float32) throws {
-        for (name, shape) in GPTWeights.expectedShapes(c) { _ = try GPTWeights.checkShape(ck, name, shape) }
-        func v(_ name: String) throws -> [Float] { try ck.entry(name).floats() }
-        func m(_ name: String) throws -> WeightMatrix {
-            let e = try ck.entry(name)
-            return WeightMatrix(rows: e.shape[0], cols: e.shape[1], e.floats(), precision: precision)
-        }
-        classEmbedding = try m("cls_embedding.embedding_table.weight")
-        tokenEmbedding = try m("tok_embeddings.weight")
-        norm = try v("norm.weight")
-        output = try m("output.weight")
+        let load = WeightLoader(checkpoint: ck, precision: precision)
+        for (name, shape) in GPTWeights.expectedShapes(c) { _ = try load.entry(name, shape) }
+        classEmbedding = try load.matrix("cls_embedding.embedding_table.weight", rows: c.classTableRows, cols: c.dim)
+        tokenEmbedding = try load.matrix("tok_embeddings.weight", rows: c.vocab_size, cols: c.dim)
+        norm = try load.vector("norm.weight", c.dim)
+        output = try load.matrix("output.weight", rows: c.vocab_size, cols: c.dim)
         layers = try (0..<c.n_layer).map { i in
             let p = "layers.\(i)."
-            return GPTLayerWeights(
-                wqkv: try m(p + "attention.wqkv.weight"), wo: try m(p + "attention.wo.weight"),
-                w13: WeightMatrix(rows: 2 * c.ffnHidden, cols: c.dim,
-                                  try v(p + "feed_forward.w1.weight") + v(p + "feed_forward.w3.weight"), precision: precision),
-                w2: try m(p + "feed_forward.w2.weight"),
-                attentionNorm: try v(p + "attention_norm.weight"), ffnNorm: try v(p + "ffn_norm.weight"))
+            return DecoderLayerWeights(
+                wqkv: try load.matrix(p + "attention.wqkv.weight", rows: nil, cols: c.dim),
+                wo: try load.matrix(p + "attention.wo.weight", rows: c.dim, cols: c.dim),
+                w13: try load.stacked([(p + "feed_forward.w1.weight", c.ffnHidden), (p + "feed_forward.w3.weight", c.ffnHidden)], cols: c.dim),
+                w2: try load.matrix(p + "feed_forward.w2.weight", rows: c.dim, cols: c.ffnHidden),
+                attentionNorm: try load.vector(p + "attention_norm.weight", c.dim), ffnNorm: try load.vector(p + "ffn_norm.weight", c.dim))
         }
-    }
-
-    private static func checkShape(_ ck: Checkpoint, _ name: String, _ shape: [Int]) throws -> TensorEntry {
-        let e = try ck.entry(name)
-        guard e.shape == shape else {
-            throw CheckpointError(ck.path, "weight '\(name)' has shape \(e.shape), expected \(shape) for this config")
-        }
-        return e
     }
 
     /// Random weights at the config's real shapes (normal, std 0.02; norms 1), for benchmarks and tests.
@@ -100,16 +74,11 @@ public struct GPTWeights: Sendable {
     /// in a fixed order, and every norm 1.
     init(shapesOf c: GPTConfig, precision: WeightPrecision, values: (Int, Int) -> [Float]) {
         func r(_ rows: Int, _ cols: Int) -> WeightMatrix { WeightMatrix(rows: rows, cols: cols, values(rows, cols), precision: precision) }
-        let ones = [Float](repeating: 1, count: c.dim)
         classEmbedding = r(c.classTableRows, c.dim)
         tokenEmbedding = r(c.vocab_size, c.dim)
-        norm = ones
+        norm = [Float](repeating: 1, count: c.dim)
         output = r(c.vocab_size, c.dim)
-        layers = (0..<c.n_layer).map { _ in
-            GPTLayerWeights(wqkv: r((c.n_head + 2 * c.kvHeads) * c.headDim, c.dim), wo: r(c.dim, c.dim),
-                            w13: r(2 * c.ffnHidden, c.dim), w2: r(c.dim, c.ffnHidden),
-                            attentionNorm: ones, ffnNorm: ones)
-        }
+        layers = (0..<c.n_layer).map { _ in DecoderLayerWeights.filled(c.shape, precision: precision, values: values) }
     }
 
     /// The weights under their LlamaGen names (w13 split back into w1 and w3), e.g. to write a safetensors file.

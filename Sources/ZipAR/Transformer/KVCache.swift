@@ -15,14 +15,15 @@ public final class KVCache {
     /// Bytes per layer for keys (or values).
     let bytesPerLayer: Int
 
-    /// A cache for `batch` rows; `precision` .bfloat16 stores keys and values as bfloat16.
-    public init(config: GPTConfig, batch: Int, precision: WeightPrecision = .float32) {
-        layers = config.n_layer
+    /// A cache of `slots` positions for `batch` rows of a decoder of `shape`; `precision` .bfloat16
+    /// stores keys and values as bfloat16.
+    public init(shape: TransformerShape, batch: Int, slots: Int, precision: WeightPrecision = .float32) {
+        layers = shape.layers
         self.batch = batch
         self.precision = precision
-        kvHeads = config.kvHeads
-        slots = config.cls_token_num + config.block_size
-        headDim = config.headDim
+        kvHeads = shape.kvHeads
+        self.slots = slots
+        headDim = shape.headDim
         bytesPerLayer = batch * kvHeads * slots * headDim * precision.size
         keys = (0..<layers).map { [bytesPerLayer] _ in .allocate(byteCount: bytesPerLayer, alignment: 64) }
         values = (0..<layers).map { [bytesPerLayer] _ in .allocate(byteCount: bytesPerLayer, alignment: 64) }

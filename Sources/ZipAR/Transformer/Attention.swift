@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 
-extension GPT {
+extension TransformerStack {
     /// out[row, head] = softmax(q·Kᵀ/√d over the visible slots) · V for every batch row, input and head,
     /// reading keys and values in place from the cache, float32 or bfloat16 (the kernels
     /// `zipar_attend_one` and `zipar_attend_one_bf16`: a query sees the slots up to its position, only
@@ -10,8 +10,8 @@ extension GPT {
     /// `cache.slots` floats per thread.
     func attend(_ inputs: [ModelInput], qkv: UnsafeMutablePointer<Float>, layer l: Int, cache: KVCache,
                 visibility: Visibility, out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>) {
-        let c = config, n = inputs.count, hd = c.headDim, nH = c.n_head
-        let qkvWidth = (nH + 2 * c.kvHeads) * hd, group = nH / c.kvHeads, dim = c.dim
+        let s = shape, n = inputs.count, hd = s.headDim, nH = s.heads
+        let qkvWidth = s.qkvWidth, group = nH / s.kvHeads, width = s.attentionWidth
         let scale = 1 / Float(hd).squareRoot()
         let keys = cache.keys[l], values = cache.values[l], slots = cache.slots
         let positions = inputs.map(\.position)
@@ -26,7 +26,7 @@ extension GPT {
                         let b = unit / nH, h = unit % nH
                         let base = cache.offset(batch: b, head: h / group, slot: 0)
                         for i in 0..<n {
-                            let row = b * n + i, q = qkv + row * qkvWidth + h * hd, o = out + row * dim + h * hd
+                            let row = b * n + i, q = qkv + row * qkvWidth + h * hd, o = out + row * width + h * hd
                             switch cache.precision {
                             case .float32:
                                 zipar_attend_one(q, keys.assumingMemoryBound(to: Float.self) + base,

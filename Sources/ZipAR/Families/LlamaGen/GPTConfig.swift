@@ -55,6 +55,11 @@ public struct GPTConfig: Codable, Equatable, Sendable {
         if let m = ffn_dim_multiplier { hidden = Int(m * Double(hidden)) }
         return hidden % multiple_of == 0 ? hidden : hidden + multiple_of - hidden % multiple_of
     }
+    /// The decoder stack's sizes.
+    public var shape: TransformerShape {
+        TransformerShape(dim: dim, layers: n_layer, heads: n_head, kvHeads: kvHeads, headDim: headDim,
+                         ffnHidden: ffnHidden, normEps: Float(norm_eps))
+    }
     /// Side of the square token grid (block_size = grid²).
     public var gridSize: Int { Int(Double(block_size).squareRoot().rounded()) }
     /// Rows of the class embedding table: one more than the classes when CFG dropout was trained (the null class).

@@ -1,0 +1,101 @@
+import Foundation
+
+/// Janus-Pro's image generation path (deepseek-ai; transformers' `JanusForConditionalGeneration` in image
+/// mode): prompt tokens through the text embedding, image tokens through gen_embed and the GELU aligner,
+/// the Llama decoder stack with 1D rotate-half RoPE, and the generation head (Linear, GELU, Linear) over
+/// the VQ codes. Image tokens are VQ-16 codes directly.
+public final class JanusModel: ImageTokenModel {
+    public let config: JanusConfig
+    public let weights: JanusWeights
+    public let prompt: JanusPrompt
+    let stack: TransformerStack
+    private let x = GrowableBuffer(), embed = GrowableBuffer(), a = GrowableBuffer(), b = GrowableBuffer()
+
+    public init(config: JanusConfig, weights: JanusWeights, prompt: JanusPrompt) {
+        self.config = config
+        self.weights = weights
+        self.prompt = prompt
+        let t = config.text
+        stack = TransformerStack(shape: t.shape, layers: weights.layers, norm: weights.norm,
+                                 rotary: .sequence(RoPE1D(positions: t.max_position_embeddings, headDim: t.shape.headDim, base: t.rope_theta)))
+    }
+
+    public var imageVocabulary: Int { weights.imageVocabulary }
+    public var gridHeight: Int { config.gridSide }
+    public var gridWidth: Int { config.gridSide }
+    public var maxConditionTokens: Int { max(0, config.text.max_position_embeddings - config.gridSide * config.gridSide) }
+    public var precision: WeightPrecision { weights.precision }
+
+    public func accepts(_ condition: ImageCondition) -> Bool {
+        switch condition {
+        case .prompt, .promptTokens: return true
+        case .classLabel: return false
+        }
+    }
+
+    /// The prompt in Janus's template; the unconditional row keeps BOS and `<begin_of_image>` and pads the rest.
+    public func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning {
+        let ids: [Int]
+        switch condition {
+        case .prompt(let text): ids = prompt.tokens(text)
+        case .promptTokens(let given): ids = given
+        case .classLabel: throw GenerationError.wrongCondition(expected: "a text prompt")
+        }
+        guard !ids.isEmpty, ids.allSatisfy({ (0..<config.text.vocab_size).contains($0) }) else {
+            throw GenerationError.wrongCondition(expected: "prompt tokens inside its vocabulary of \(config.text.vocab_size)")
+        }
+        guard ids.count <= maxConditionTokens else { throw GenerationError.promptTooLong(tokens: ids.count, limit: maxConditionTokens) }
+        let layout = SequenceLayout(conditionTokens: ids.count, height: gridHeight, width: gridWidth)
+        return Conditioning(rows: guidance ? [ids, prompt.unconditional(ids)] : [ids], layout: layout)
+    }
+
+    public func makeCache(batch: Int, slots: Int) -> KVCache { stack.makeCache(batch: batch, slots: slots) }
+
+    public func forward(_ inputs: [ModelInput], conditions: [[Int]], cache: KVCache, visibility: Visibility,
+                        logitsFor: [Int]) -> UnsafeBufferPointer<Float> {
+        let dim = config.text.hidden_size, n = inputs.count, batch = cache.batch
+        precondition(conditions.count == batch, "one condition row per batch row")
+        let x = self.x.reserve(batch * n * dim)
+        // image tokens: aligner(gen_embed[t]), once per input, the same for every batch row
+        let tokenInputs = inputs.indices.filter { if case .token = inputs[$0].source { return true } else { return false } }
+        let aligned = align(tokenInputs.map { i -> Int in if case .token(let t) = inputs[i].source { return t } else { return 0 } })
+        for row in 0..<batch {
+            for (i, input) in inputs.enumerated() {
+                let out = x + (row * n + i) * dim
+                if case .condition(let k) = input.source { weights.textEmbedding.copyRow(conditions[row][k], to: out) }
+            }
+            for (j, i) in tokenInputs.enumerated() { (x + (row * n + i) * dim).update(from: aligned + j * dim, count: dim) }
+        }
+        stack.run(x, inputs: inputs, cache: cache, visibility: visibility)
+        return head(x, rows: (0..<batch).flatMap { r in logitsFor.map { r * n + $0 } })
+    }
+
+    /// aligner(gen_embed[t]) for each token, [tokens.count, dim].
+    private func align(_ tokens: [Int]) -> UnsafeMutablePointer<Float> {
+        let e = weights.imageEmbedDim, m = tokens.count
+        var width = e
+        for l in weights.aligner { width = max(width, l.outputs) }
+        var input = embed.reserve(max(m, 1) * width), output = a.reserve(max(m, 1) * width)
+        weights.imageEmbedding.withUnsafeBufferPointer { table in
+            for (j, t) in tokens.enumerated() { (input + j * e).update(from: table.baseAddress! + t * e, count: e) }
+        }
+        for (k, layer) in weights.aligner.enumerated() {
+            if k > 0 { geluInPlace(input, count: m * layer.inputs) }
+            layer.apply(input, m: m, to: output)
+            swap(&input, &output)
+        }
+        return input
+    }
+
+    /// The generation head over the final-normed hidden states of `rows`: [rows.count, codes].
+    private func head(_ x: UnsafePointer<Float>, rows: [Int]) -> UnsafeBufferPointer<Float> {
+        let m = rows.count, dim = config.text.hidden_size, p = weights.headProjection, o = weights.headOutput
+        let normed = embed.reserve(max(m, 1) * max(dim, o.outputs)), hidden = a.reserve(max(m, 1) * p.outputs)
+        let logits = b.reserve(max(m, 1) * o.outputs)
+        stack.finalNorm(x, rows: rows, out: normed)
+        p.apply(normed, m: m, to: hidden)
+        geluInPlace(hidden, count: m * p.outputs)
+        o.apply(hidden, m: m, to: logits)
+        return UnsafeBufferPointer(start: logits, count: m * o.outputs)
+    }
+}

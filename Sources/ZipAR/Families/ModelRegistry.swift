@@ -1,0 +1,55 @@
+import Foundation
+
+/// A text-to-image model ready to generate: the family's transformer, its image decoder, how decoder
+/// output becomes bytes, and the sampling defaults (the family's, overridden by generation_config.json).
+public struct LoadedModel {
+    public let model: any ImageTokenModel
+    public let decoder: any ImageDecoder
+    public let pixelMapping: PixelMapping
+    public let sampling: SamplingDefaults
+    /// The family, as the registry names it.
+    public let family: String
+
+    public init(model: any ImageTokenModel, decoder: any ImageDecoder, pixelMapping: PixelMapping, sampling: SamplingDefaults,
+                family: String) {
+        self.model = model
+        self.decoder = decoder
+        self.pixelMapping = pixelMapping
+        self.sampling = sampling
+        self.family = family
+    }
+}
+
+/// Model folders by the `model_type` of their config.json (mlx-swift-lm style): each family registers
+/// how it loads, and loading a folder never touches another family's code.
+public enum ModelRegistry {
+    /// How a family loads a folder: (directory, weight precision, image size in pixels if overridden).
+    public typealias Loader = (String, WeightPrecision, Int?) throws -> LoadedModel
+
+    /// Loaders by model_type.
+    public static let families: [String: Loader] = [
+        "janus": loadJanus, "multi_modality": loadJanus,
+    ]
+
+    private struct ModelType: Decodable { var model_type: String? }
+
+    /// Loads the model folder `directory`; `imageSize` (pixels) overrides the size its config implies.
+    public static func load(directory: String, precision: WeightPrecision = .float32, imageSize: Int? = nil) throws -> LoadedModel {
+        let path = (directory as NSString).appendingPathComponent("config.json")
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw CheckpointError(directory, "not a folder")
+        }
+        let type = try ModelFiles.decodeJSON(ModelType.self, at: path).model_type ?? "none"
+        guard let loader = families[type] else {
+            throw CheckpointError(path, "model_type '\(type)' is not a known family (known: \(families.keys.sorted().joined(separator: ", ")))")
+        }
+        return try loader(directory, precision, imageSize)
+    }
+
+    static func loadJanus(_ directory: String, _ precision: WeightPrecision, _ imageSize: Int?) throws -> LoadedModel {
+        let (model, decoder) = try JanusModel.load(directory: directory, precision: precision, imageSize: imageSize)
+        let sampling = JanusModel.defaults.overridden(by: try ModelFiles.generationConfig(in: directory))
+        return LoadedModel(model: model, decoder: decoder, pixelMapping: .clipTruncate, sampling: sampling, family: "janus")
+    }
+}

@@ -1,0 +1,51 @@
+/// What an image is conditioned on.
+public enum ImageCondition: Equatable, Sendable {
+    /// A class index (class-to-image models).
+    case classLabel(Int)
+    /// A text prompt (text-to-image models).
+    case prompt(String)
+    /// A prompt already tokenized as the family's template tokenizes it (text-to-image models; what a
+    /// benchmark with random weights and no tokenizer feeds).
+    case promptTokens([Int])
+}
+
+/// The condition tokens of one image, one sequence per batch row, and the sequence layout they give.
+/// Row 0 is the conditional row; row 1, when present, the unconditional row that classifier-free guidance
+/// mixes in. Rows have the same length (the layout's `conditionTokens`); `ModelInput.Source.condition(i)`
+/// feeds element i of each row to that row.
+public struct Conditioning: Equatable, Sendable {
+    public var rows: [[Int]]
+    public var layout: SequenceLayout
+
+    public init(rows: [[Int]], layout: SequenceLayout) {
+        precondition(!rows.isEmpty && rows.allSatisfy { $0.count == layout.conditionTokens }, "condition rows must fill the prefix")
+        self.rows = rows
+        self.layout = layout
+    }
+}
+
+/// A model family's image-token transformer as the generation loop sees it: conditions become condition
+/// rows and a sequence layout; one forward runs any set of (input, position) pairs under a visibility
+/// rule and returns image-token logits. It holds no scheduling state: the cache is passed in.
+public protocol ImageTokenModel: AnyObject {
+    /// Image-token ids the model predicts; logits rows are this wide and ids are VQ codes 0 ..< this.
+    var imageVocabulary: Int { get }
+    /// The token grid an image fills.
+    var gridHeight: Int { get }
+    var gridWidth: Int { get }
+    /// The longest condition (in tokens) the model's context leaves room for beside the grid.
+    var maxConditionTokens: Int { get }
+    /// Storage precision of the weights (the KV cache is kept in the same precision).
+    var precision: WeightPrecision { get }
+    /// Whether `condition` is the kind this model takes (a class label, or a prompt).
+    func accepts(_ condition: ImageCondition) -> Bool
+    /// The condition rows for `condition`: the conditional row, plus the unconditional row when `guidance`.
+    func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning
+    /// A KV cache for `batch` rows and `slots` positions.
+    func makeCache(batch: Int, slots: Int) -> KVCache
+    /// Runs one pass. `conditions` holds one condition row per cache batch row. Returns the image-token
+    /// logits of the inputs listed in `logitsFor`, laid out [batch][logitsFor.count][imageVocabulary];
+    /// the buffer is valid until the next call.
+    func forward(_ inputs: [ModelInput], conditions: [[Int]], cache: KVCache, visibility: Visibility,
+                 logitsFor: [Int]) -> UnsafeBufferPointer<Float>
+}

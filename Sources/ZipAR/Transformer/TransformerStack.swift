@@ -1,0 +1,123 @@
+import Foundation
+
+/// The decoder layers every family shares (llama2.c's forward): per layer
+/// x += wo · attn(rope(wqkv · rmsnorm(x))), then x += w2 · (silu(w1 · rmsnorm(x)) ⊙ w3 · rmsnorm(x)),
+/// over the rows of one pass (batch row b, input i at row b·n + i). Every input writes its key and value
+/// into its position's cache slot before any attention (a static cache), then attends by `visibility`.
+/// It holds no scheduling state; its work buffers are reused from pass to pass.
+public final class TransformerStack {
+    public let shape: TransformerShape
+    public let layers: [DecoderLayerWeights]
+    /// Final RMSNorm weight [dim].
+    public let norm: [Float]
+    public let rotary: Rotary
+    private let scratch = StackScratch()
+
+    public init(shape: TransformerShape, layers: [DecoderLayerWeights], norm: [Float], rotary: Rotary) {
+        precondition(layers.count == shape.layers && norm.count == shape.dim)
+        self.shape = shape
+        self.layers = layers
+        self.norm = norm
+        self.rotary = rotary
+    }
+
+    /// Bytes of every layer matrix (what one pass streams through the layers).
+    public var matrixBytes: Int { layers.reduce(0) { $0 + $1.matrixBytes } }
+
+    /// Float32 values one pass reads besides the matrices (the norms).
+    var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.attentionNorm.count + $1.ffnNorm.count } }
+
+    /// Weights in the layers and the final norm.
+    var parameterCount: Int {
+        layers.reduce(0) { $0 + [$1.wqkv, $1.wo, $1.w13, $1.w2].reduce(0) { $0 + $1.rows * $1.cols } } + normCount
+    }
+
+    /// A cache for `batch` rows and `slots` positions, in the weights' precision.
+    public func makeCache(batch: Int, slots: Int) -> KVCache {
+        KVCache(shape: shape, batch: batch, slots: slots, precision: layers.first?.wqkv.precision ?? .float32)
+    }
+
+    /// Runs every layer over `x` [cache.batch · inputs.count, dim] in place (no final norm).
+    func run(_ x: UnsafeMutablePointer<Float>, inputs: [ModelInput], cache: KVCache, visibility: Visibility) {
+        let s = shape, n = inputs.count, batch = cache.batch, rows = batch * n
+        let hd = s.headDim, nH = s.heads, nKV = s.kvHeads, hidden = s.ffnHidden, qkvWidth = s.qkvWidth
+        precondition(inputs.allSatisfy { $0.position >= 0 && $0.position < min(cache.slots, rotary.positions) },
+                     "an input position lies outside the cache or the rotary table")
+        checkQueryOnly(inputs, cache: cache, visibility: visibility)
+        scratch.reserve(rows: rows, dim: s.dim, qkv: qkvWidth, attention: s.attentionWidth, ffn: 2 * hidden,
+                        scores: cache.slots * ComputeThreads.count)
+        let b = scratch
+        for (l, lw) in layers.enumerated() {
+            lw.attentionNorm.withUnsafeBufferPointer { rmsNorm(x, weight: $0.baseAddress!, out: b.h, rows: rows, n: s.dim, eps: s.normEps) }
+            lw.wqkv.apply(b.h, m: rows, to: b.qkv)
+            for row in 0..<batch {
+                for (i, input) in inputs.enumerated() {
+                    let r = b.qkv + (row * n + i) * qkvWidth
+                    rotary.apply(r, heads: nH + nKV, position: input.position)  // q and k heads are adjacent
+                    for g in 0..<nKV {
+                        cache.store(layer: l, batch: row, head: g, slot: input.position,
+                                    key: r + (nH + g) * hd, value: r + (nH + nKV + g) * hd)
+                    }
+                }
+            }
+            if l == 0 { for input in inputs where input.writesCache { cache.markWritten(input.position) } }
+            attend(inputs, qkv: b.qkv, layer: l, cache: cache, visibility: visibility, out: b.att, scores: b.scores)
+            lw.wo.apply(b.att, m: rows, to: x, accumulate: true)
+
+            lw.ffnNorm.withUnsafeBufferPointer { rmsNorm(x, weight: $0.baseAddress!, out: b.h, rows: rows, n: s.dim, eps: s.normEps) }
+            lw.w13.apply(b.h, m: rows, to: b.ffn)
+            for r in 0..<rows { siluMultiply(gate: b.ffn + r * 2 * hidden, up: b.ffn + r * 2 * hidden + hidden, count: hidden) }
+            lw.w2.apply(b.ffn, m: rows, ldx: 2 * hidden, to: x, accumulate: true)
+        }
+    }
+
+    /// out[j] = rmsnorm(x[rows[j]]) with the final norm: the hidden states a family's head reads.
+    func finalNorm(_ x: UnsafePointer<Float>, rows: [Int], out: UnsafeMutablePointer<Float>) {
+        norm.withUnsafeBufferPointer { w in
+            for (j, r) in rows.enumerated() {
+                rmsNorm(x + r * shape.dim, weight: w.baseAddress!, out: out + j * shape.dim, rows: 1, n: shape.dim, eps: shape.normEps)
+            }
+        }
+    }
+
+    /// A query-only input keeps its key/value in its slot for its own query but leaves the slot unwritten
+    /// (attention lets a query see its own slot), so it needs `.writtenCausal` and a slot no token owns yet.
+    private func checkQueryOnly(_ inputs: [ModelInput], cache: KVCache, visibility: Visibility) {
+        for input in inputs where !input.writesCache {
+            precondition(visibility == .writtenCausal, "query-only inputs need .writtenCausal visibility")
+            precondition(!cache.written[input.position], "query-only input at written slot \(input.position)")
+        }
+    }
+}
+
+/// Work buffers of a stack, grown when a pass needs more rows and otherwise reused (no allocation per pass).
+private final class StackScratch {
+    var h = UnsafeMutablePointer<Float>.allocate(capacity: 0), qkv = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    var att = UnsafeMutablePointer<Float>.allocate(capacity: 0), ffn = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    var scores = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private var sizes = [Int](repeating: 0, count: 5)
+
+    func reserve(rows: Int, dim: Int, qkv q: Int, attention a: Int, ffn f: Int, scores sc: Int) {
+        let need = [rows * dim, rows * q, rows * a, rows * f, sc]
+        func grow(_ p: inout UnsafeMutablePointer<Float>, _ i: Int) {
+            if need[i] > sizes[i] { p.deallocate(); p = .allocate(capacity: need[i]); sizes[i] = need[i] }
+        }
+        grow(&h, 0); grow(&qkv, 1); grow(&att, 2); grow(&ffn, 3); grow(&scores, 4)
+    }
+
+    deinit { [h, qkv, att, ffn, scores].forEach { $0.deallocate() } }
+}
+
+/// A buffer of floats grown on demand and reused (a family model's own scratch).
+final class GrowableBuffer {
+    private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private var capacity = 0
+
+    /// The buffer with room for at least `count` floats (contents not kept when it grows).
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity { pointer.deallocate(); pointer = .allocate(capacity: count); capacity = count }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
+}

@@ -26,8 +26,8 @@ struct GPTOptions: ParsableArguments {
     @Option(name: .customLong("random-weights"), help: ArgumentHelp("Random weights at the preset's real shapes, from this seed (for speed and memory checks; the image is noise).", valueName: "seed"))
     var randomSeed: UInt64?
 
-    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices and KV cache: float32 (exact) or bfloat16 (half the bytes each pass reads; tokens may differ).")
-    var weightsDType: WeightPrecision = .float32
+    @Option(name: .customLong("weights-dtype"), help: "Storage of the weight matrices and KV cache: float32 (exact) or bfloat16 (half the bytes each pass reads; tokens may differ). Default: float32 for class models; for a --model folder the checkpoint's own precision (bfloat16 weights stay bfloat16, anything else float32).")
+    var weightsDType: WeightPrecision?
 
     /// True when no model was named (the embedded default is used).
     var isDefault: Bool { directory == nil && preset == nil && model == nil }
@@ -55,7 +55,7 @@ struct GPTOptions: ParsableArguments {
             guard preset == nil, checkpoint == nil, randomSeed == nil, imageSize == nil else {
                 throw UsageError("--gpt takes a folder; do not combine it with --gpt-model, --gpt-ckpt, --random-weights or --image-size")
             }
-            return try ModelFiles.loadGPT(directory: directory, precision: weightsDType)
+            return try ModelFiles.loadGPT(directory: directory, precision: weightsDType ?? .float32)
         }
         if let preset {
             let imageSize = self.imageSize ?? 256
@@ -64,13 +64,13 @@ struct GPTOptions: ParsableArguments {
             }
             if let seed = randomSeed {
                 guard checkpoint == nil else { throw UsageError("--random-weights and --gpt-ckpt exclude each other") }
-                return GPT(config: config, weights: GPTWeights(randomFor: config, seed: seed, precision: weightsDType))
+                return GPT(config: config, weights: GPTWeights(randomFor: config, seed: seed, precision: weightsDType ?? .float32))
             }
             guard let checkpoint else { throw UsageError("--gpt-model needs --gpt-ckpt FILE (or --random-weights SEED)") }
-            return try ModelFiles.loadGPT(config: config, weights: checkpoint, precision: weightsDType)
+            return try ModelFiles.loadGPT(config: config, weights: checkpoint, precision: weightsDType ?? .float32)
         }
         if checkpoint != nil || randomSeed != nil || imageSize != nil { throw UsageError("--gpt-ckpt, --random-weights and --image-size need --gpt-model") }
-        return try ModelFiles.loadGPT(directory: try DefaultModel.directory("gpt"), precision: weightsDType)
+        return try ModelFiles.loadGPT(directory: try DefaultModel.directory("gpt"), precision: weightsDType ?? .float32)
     }
 }
 

@@ -23,8 +23,9 @@ public struct LoadedModel {
 /// Model folders by the `model_type` of their config.json (mlx-swift-lm style): each family registers
 /// how it loads, and loading a folder never touches another family's code.
 public enum ModelRegistry {
-    /// How a family loads a folder: (directory, weight precision, image size in pixels if overridden).
-    public typealias Loader = (String, WeightPrecision, Int?) throws -> LoadedModel
+    /// How a family loads a folder: (directory, weight precision (nil: the checkpoint's own), image size in
+    /// pixels if overridden).
+    public typealias Loader = (String, WeightPrecision?, Int?) throws -> LoadedModel
 
     /// Loaders by model_type.
     public static let families: [String: Loader] = [
@@ -33,8 +34,9 @@ public enum ModelRegistry {
 
     private struct ModelType: Decodable { var model_type: String? }
 
-    /// Loads the model folder `directory`; `imageSize` (pixels) overrides the size its config implies.
-    public static func load(directory: String, precision: WeightPrecision = .float32, imageSize: Int? = nil) throws -> LoadedModel {
+    /// Loads the model folder `directory` with its matrices in `precision` (nil: bfloat16 when the
+    /// checkpoint stores them so, else float32); `imageSize` (pixels) overrides the size its config implies.
+    public static func load(directory: String, precision: WeightPrecision? = nil, imageSize: Int? = nil) throws -> LoadedModel {
         let path = (directory as NSString).appendingPathComponent("config.json")
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
@@ -47,7 +49,7 @@ public enum ModelRegistry {
         return try loader(directory, precision, imageSize)
     }
 
-    static func loadJanus(_ directory: String, _ precision: WeightPrecision, _ imageSize: Int?) throws -> LoadedModel {
+    static func loadJanus(_ directory: String, _ precision: WeightPrecision?, _ imageSize: Int?) throws -> LoadedModel {
         let (model, decoder) = try JanusModel.load(directory: directory, precision: precision, imageSize: imageSize)
         let sampling = JanusModel.defaults.overridden(by: try ModelFiles.generationConfig(in: directory))
         return LoadedModel(model: model, decoder: decoder, pixelMapping: .clipTruncate, sampling: sampling, family: "janus")

@@ -6,9 +6,11 @@ extension JanusModel {
 
     /// Loads a Janus model folder in either layout (transformers' `save_pretrained` or deepseek-ai's
     /// release): config.json, the weights (one file or shards), tokenizer.json, and generation_config.json
-    /// when present. Returns the model and its VQ-16 decoder, read from the same weights. `imageSize`
-    /// (pixels) overrides the image size the config implies (the deepseek layout's config names none: 384).
-    public static func load(directory: String, precision: WeightPrecision = .float32,
+    /// when present. Returns the model and its VQ-16 decoder, read from the same weights. Matrices are
+    /// kept in `precision` (nil: the checkpoint's, bfloat16 when its layers are bfloat16, else float32).
+    /// `imageSize` (pixels) overrides the image size the config implies (the deepseek layout's config
+    /// names none: 384).
+    public static func load(directory: String, precision: WeightPrecision? = nil,
                             imageSize: Int? = nil) throws -> (model: JanusModel, decoder: VQDecoder) {
         var config = try JanusConfig.read(directory: directory)
         let tokenizerPath = (directory as NSString).appendingPathComponent("tokenizer.json")
@@ -38,7 +40,9 @@ extension JanusModel {
             }
             config.gridSide = imageSize / s
         }
-        let weights = try JanusWeights(config: config, checkpoint: checkpoint, precision: precision)
+        let names = JanusNames(layout: config.layout)
+        let stored = checkpoint.tensors[names.languageModel + "layers.0.self_attn.q_proj.weight"]?.dtype
+        let weights = try JanusWeights(config: config, checkpoint: checkpoint, precision: precision ?? (stored == .bfloat16 ? .bfloat16 : .float32))
         guard decoder.codebookSize == weights.imageVocabulary else {
             throw CheckpointError(directory, "the VQ codebook has \(decoder.codebookSize) codes, the generation head \(weights.imageVocabulary)")
         }

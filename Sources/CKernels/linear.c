@@ -103,10 +103,12 @@ DEFINE_BLOCK(block_f32, float, load_f32)
 DEFINE_BLOCK(block_bf16, uint16_t, load_bf16)
 
 // More rows than one register block holds are split into ceil(m / ROWS) groups of nearly equal size (8 as
-// 4 + 4, not 5 + 3). The panel is then walked in chunks of KC k-steps (16 KB of float32; 128, 384, 512 and 768 measured slower): every group runs
-// over a chunk while it sits in L1, and the groups after the first prefetch the next chunk, so memory
-// streams while they compute instead of only while the first group runs. A chunk after the first adds to
-// the partial sums already in y.
+// 4 + 4, not 5 + 3). The panel is walked in chunks of KC k-steps (16 KB of float32; 128, 384, 512 and 768
+// measured slower): every group runs over a chunk while it sits in L1, and the groups after the first
+// prefetch the next chunk, so memory streams while they compute instead of only while the first group
+// runs. A chunk after the first adds to the partial sums already in y. The chunks are the same for every
+// m, so each output row is summed in the same order however many rows share the product (a row's result
+// does not depend on its batch).
 #define KC 256
 
 #define DEFINE_LINEAR(NAME, WTYPE, BLOCK, PORTABLE)                                                  \
@@ -125,7 +127,7 @@ AVX2 static void NAME##_rows(const float *x, int64_t ldx, const WTYPE *panel, in
 AVX2 static void NAME##_avx2(const float *x, int64_t m, int64_t ldx, const WTYPE *panels, int64_t n, \
                              int64_t k, int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate) { \
     int64_t groups = (m + ROWS - 1) / ROWS;                                                          \
-    int64_t chunk = groups > 1 ? KC : k;                                                             \
+    int64_t chunk = KC;                                                                              \
     for (int64_t p = p0; p < p1; p++) {                                                              \
         const WTYPE *panel = panels + p * k * P;                                                     \
         int64_t cols = n - p * P < P ? n - p * P : P;                                                \

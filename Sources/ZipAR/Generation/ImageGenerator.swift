@@ -92,12 +92,14 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The generation loop: asks the schedule for a pass, runs the model on it, samples each prediction (with
-/// CFG) and writes the tokens into the grid. It does not know which schedule or model family runs.
+/// The generation loop: asks each image's schedule for a pass, runs the model once on all of them (every
+/// image in its own cache rows, its CFG pair included), samples each prediction (with CFG) and writes the
+/// tokens into the images' grids. Images that finish leave the batch. It does not know which schedule or
+/// model family runs, and an image's tokens do not depend on what else is in its batch.
 public final class ImageGenerator {
     public let model: any ImageTokenModel
-    /// One cache per batch size, grown when a condition needs more slots.
-    private var caches: [Int: KVCache] = [:]
+    /// The cache of the last batch, reused (zeroed) when the next one fits.
+    private var cache: KVCache?
     private var combined: [Float]
     /// Test hook: every draft verification rejects.
     var rejectAllDrafts = false
@@ -115,79 +117,81 @@ public final class ImageGenerator {
     /// Generates one image's tokens with a fresh schedule of `spec`.
     public func generate(_ spec: ScheduleSpec, options: GenerationOptions,
                          progress: ((GenerationProgress) -> Bool)? = nil) throws -> GenerationResult {
-        var schedule = spec.schedule(layout: try layout(for: options.condition), cfgInterval: options.cfgInterval)
-        return try generate(schedule: &schedule, options: options, progress: progress)
+        try generate(spec, batch: [options], progress: progress)[0]
+    }
+
+    /// Generates several images in shared passes, each with a fresh schedule of `spec` and its own options
+    /// (condition, seed, sampling); results in the order of `batch`.
+    public func generate(_ spec: ScheduleSpec, batch: [GenerationOptions],
+                         progress: ((GenerationProgress) -> Bool)? = nil) throws -> [GenerationResult] {
+        let jobs = try batch.map { options -> (any DecodingSchedule, GenerationOptions) in
+            (spec.schedule(layout: try layout(for: options.condition), cfgInterval: options.cfgInterval), options)
+        }
+        return try generate(jobs, progress: progress)
     }
 
     /// Generates one image's tokens with `schedule`, which must be built for `layout(for: options.condition)`.
-    public func generate(schedule: inout some DecodingSchedule, options: GenerationOptions,
-                         progress: ((GenerationProgress) -> Bool)? = nil) throws -> GenerationResult {
+    public func generate<S: DecodingSchedule>(schedule: inout S, options: GenerationOptions,
+                                              progress: ((GenerationProgress) -> Bool)? = nil) throws -> GenerationResult {
         try generate(schedule: &schedule, options: options, guidanceBatch: options.cfgScale > 1, progress: progress)
     }
 
-    /// A zeroed cache for `batch` rows with at least `slots` positions.
-    func cache(batch: Int, slots: Int) -> KVCache {
-        if let c = caches[batch], c.slots >= slots {
-            c.reset()
-            return c
-        }
-        let c = model.makeCache(batch: batch, slots: slots)
-        caches[batch] = c
-        return c
+    /// `guidanceBatch` runs the unconditional batch row even at scale ≤ 1 (for the CFG-scale-1 equivalence test).
+    func generate<S: DecodingSchedule>(schedule: inout S, options: GenerationOptions, guidanceBatch: Bool,
+                                       progress: ((GenerationProgress) -> Bool)?) throws -> GenerationResult {
+        var images = try start([(schedule, options)], guidance: [guidanceBatch])
+        try run(&images, progress: progress)
+        schedule = images[0].schedule as! S
+        return images[0].result()
     }
 
-    /// `guidanceBatch` runs the unconditional batch row even at scale ≤ 1 (for the CFG-scale-1 equivalence test).
-    func generate(schedule: inout some DecodingSchedule, options: GenerationOptions, guidanceBatch: Bool,
-                  progress: ((GenerationProgress) -> Bool)?) throws -> GenerationResult {
-        let conditioning = try model.conditioning(options.condition, guidance: guidanceBatch)
-        let layout = conditioning.layout, conditions = conditioning.rows
-        let cache = cache(batch: conditions.count, slots: layout.slots)
+    /// Generates images with the given schedules (each built for its options' layout) in shared passes.
+    public func generate(_ jobs: [(schedule: any DecodingSchedule, options: GenerationOptions)],
+                         progress: ((GenerationProgress) -> Bool)? = nil) throws -> [GenerationResult] {
+        var images = try start(jobs, guidance: jobs.map { $0.options.cfgScale > 1 })
+        try run(&images, progress: progress)
+        return images.map { $0.result() }
+    }
 
-        let start = Date()
-        var grid = TokenGrid(height: layout.height, width: layout.width)
-        var sampling = PredictionSampler(sampling: options.sampling, seed: options.seed, rejectAllDrafts: rejectAllDrafts)
-        var stats = GenerationStats(schedule: schedule.name, forward_passes: 0, tokens_per_pass: [], inputs_per_pass: [], seconds: 0,
-                                    cell_pass: [Int](repeating: -1, count: grid.cells.count))
-        var done = 0
-        let vocab = model.imageVocabulary
-        while let pass = schedule.nextPass(grid) {
-            let logits = model.forward(pass.inputs, conditions: conditions, cache: cache, visibility: pass.visibility,
-                                       logitsFor: pass.predictions.map(\.input))
-            let m = pass.predictions.count
-            var settled = 0
-            var accepted: Set<Int> = []
-            for (j, prediction) in pass.predictions.enumerated() {
-                if let draft = prediction.ifAccepted, !accepted.contains(draft) { continue }
-                combined.withUnsafeMutableBufferPointer { out in
-                    let cond = logits.baseAddress! + j * vocab
-                    if guidanceBatch && pass.guidance {
-                        let uncond = cond + m * vocab
-                        let scale = options.cfgScale
-                        for v in 0..<vocab { out[v] = uncond[v] + (cond[v] - uncond[v]) * scale }
-                    } else {
-                        out.baseAddress!.update(from: cond, count: vocab)
-                    }
-                    let wasEmpty = grid[prediction.cell] == nil
-                    if sampling.apply(prediction, logits: out, to: &grid) { accepted.insert(prediction.cell) }
-                    if wasEmpty && grid[prediction.cell] != nil {
-                        stats.cell_pass[prediction.cell] = stats.forward_passes
-                        settled += 1
-                    }
-                }
+    /// The images of a batch, each given its cache rows, and a zeroed cache that holds them all.
+    private func start(_ jobs: [(schedule: any DecodingSchedule, options: GenerationOptions)], guidance: [Bool]) throws -> [ImageInFlight] {
+        var images: [ImageInFlight] = [], rows = 0, slots = 0
+        for (job, guided) in zip(jobs, guidance) {
+            let conditioning = try model.conditioning(job.options.condition, guidance: guided)
+            images.append(ImageInFlight(schedule: job.schedule, options: job.options, conditioning: conditioning,
+                                        firstRow: rows, rejectAllDrafts: rejectAllDrafts))
+            rows += conditioning.rows.count
+            slots = max(slots, conditioning.layout.slots)
+        }
+        if let c = cache, c.batch >= rows, c.slots >= slots {
+            c.reset()
+        } else {
+            cache = model.makeCache(batch: rows, slots: slots)
+        }
+        return images
+    }
+
+    /// Runs passes until every image is complete; `progress` sees the tokens of all images together.
+    private func run(_ images: inout [ImageInFlight], progress: ((GenerationProgress) -> Bool)?) throws {
+        let cache = self.cache!, vocab = model.imageVocabulary
+        var conditions = [[Int]](repeating: [], count: cache.batch)
+        for image in images { for (r, row) in image.conditions.enumerated() { conditions[image.firstRow + r] = row } }
+        let total = images.reduce(0) { $0 + $1.grid.cells.count }
+        var done = 0, passes = 0
+        while true {
+            var batch: [BatchInput] = [], logitsFor: [Int] = [], active: [Int] = []
+            for i in images.indices where images[i].plan(into: &batch, logitsFor: &logitsFor) { active.append(i) }
+            if active.isEmpty { return }
+            let logits = model.forward(batch: batch, conditions: conditions, cache: cache, logitsFor: logitsFor)
+            var first = 0
+            for i in active {
+                done += combined.withUnsafeMutableBufferPointer { images[i].apply(logits.baseAddress!, first: first, vocab: vocab, scratch: $0) }
+                first += images[i].logitRows
             }
-            schedule.passDidFinish(pass, grid: grid)
-            done += settled
-            stats.forward_passes += 1
-            stats.tokens_per_pass.append(settled)
-            stats.inputs_per_pass.append(pass.inputs.count)
-            if let progress, !progress(GenerationProgress(pass: stats.forward_passes, tokensDone: done, tokensTotal: grid.cells.count)) {
+            passes += 1
+            if let progress, !progress(GenerationProgress(pass: passes, tokensDone: done, tokensTotal: total)) {
                 throw GenerationError.cancelled
             }
         }
-        stats.drafts = sampling.drafts
-        stats.accepted = sampling.accepted
-        stats.rejected = sampling.rejected
-        stats.seconds = Date().timeIntervalSince(start)
-        return GenerationResult(height: grid.height, width: grid.width, tokens: grid.cells.map { $0 ?? 0 }, stats: stats)
     }
 }

@@ -43,9 +43,22 @@ public protocol ImageTokenModel: AnyObject {
     func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning
     /// A KV cache for `batch` rows and `slots` positions.
     func makeCache(batch: Int, slots: Int) -> KVCache
-    /// Runs one pass. `conditions` holds one condition row per cache batch row. Returns the image-token
-    /// logits of the inputs listed in `logitsFor`, laid out [batch][logitsFor.count][imageVocabulary];
-    /// the buffer is valid until the next call.
-    func forward(_ inputs: [ModelInput], conditions: [[Int]], cache: KVCache, visibility: Visibility,
-                 logitsFor: [Int]) -> UnsafeBufferPointer<Float>
+    /// Runs one pass over `batch`, each input in its cache row. `conditions[row]` is the condition row of
+    /// cache row `row` (what `.condition(k)` inputs of that row feed). Returns the image-token logits of
+    /// the batch inputs listed in `logitsFor`, [logitsFor.count][imageVocabulary]; the buffer is valid
+    /// until the next call. Each input's result is the one it would get in a batch of its own row alone.
+    func forward(batch: [BatchInput], conditions: [[Int]], cache: KVCache, logitsFor: [Int]) -> UnsafeBufferPointer<Float>
+}
+
+extension ImageTokenModel {
+    /// One pass feeding the same `inputs` to every cache row (row b gets condition row `conditions[b]`),
+    /// all under `visibility`. Returns the logits of `logitsFor` in every row, [batch][logitsFor.count][vocab].
+    public func forward(_ inputs: [ModelInput], conditions: [[Int]], cache: KVCache, visibility: Visibility,
+                        logitsFor: [Int]) -> UnsafeBufferPointer<Float> {
+        precondition(conditions.count == cache.batch, "one condition row per batch row")
+        let n = inputs.count
+        let batch = (0..<cache.batch).flatMap { b in inputs.map { BatchInput($0, row: b, visibility: visibility) } }
+        return forward(batch: batch, conditions: conditions, cache: cache,
+                       logitsFor: (0..<cache.batch).flatMap { b in logitsFor.map { b * n + $0 } })
+    }
 }

@@ -1,6 +1,7 @@
 /// A static key/value cache addressed by absolute sequence position (gpt-fast style): one slot per position,
-/// for every layer, batch row and key/value head. Slots start at zero; `written` records which were filled,
-/// for schedules whose attention sees only generated tokens. Entries are float32, or bfloat16 (rounded to
+/// for every layer, batch row and key/value head. A batch row is one sequence (an image's conditional or
+/// unconditional row). Slots start at zero; `written` records, per row, which were filled, for schedules
+/// whose attention sees only generated tokens. Entries are float32, or bfloat16 (rounded to
 /// nearest even on store, widened in the attention kernel) to halve what attention reads per pass.
 public final class KVCache {
     public let layers: Int, batch: Int, kvHeads: Int, slots: Int, headDim: Int
@@ -9,7 +10,7 @@ public final class KVCache {
     /// Per layer: [batch][kvHead][slot][headDim] of `precision`.
     let keys: [UnsafeMutableRawPointer]
     let values: [UnsafeMutableRawPointer]
-    /// Whether a slot has been written since the last reset.
+    /// Whether a slot has been written since the last reset: [batch][slots].
     public private(set) var written: [Bool]
 
     /// Bytes per layer for keys (or values).
@@ -27,7 +28,7 @@ public final class KVCache {
         bytesPerLayer = batch * kvHeads * slots * headDim * precision.size
         keys = (0..<layers).map { [bytesPerLayer] _ in .allocate(byteCount: bytesPerLayer, alignment: 64) }
         values = (0..<layers).map { [bytesPerLayer] _ in .allocate(byteCount: bytesPerLayer, alignment: 64) }
-        written = [Bool](repeating: false, count: slots)
+        written = [Bool](repeating: false, count: batch * slots)
         reset()
     }
 
@@ -65,5 +66,8 @@ public final class KVCache {
         }
     }
 
-    func markWritten(_ slot: Int) { written[slot] = true }
+    /// Whether `slot` of batch row `b` has been written.
+    public func isWritten(row b: Int, slot: Int) -> Bool { written[b * slots + slot] }
+
+    func markWritten(row b: Int, slot: Int) { written[b * slots + slot] = true }
 }

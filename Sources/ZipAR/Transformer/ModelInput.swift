@@ -34,3 +34,18 @@ public enum Visibility: Sendable {
     /// query's own slot (where a query-only input's key and value sit).
     case writtenCausal
 }
+
+/// One input of a batched pass: a schedule's input, the cache row (sequence) it belongs to, and what its
+/// query sees. An image with guidance feeds each of its inputs to two rows, conditional and unconditional;
+/// the images of a batch have rows of their own, and each row's results are those it would get alone.
+public struct BatchInput: Equatable, Sendable {
+    public var input: ModelInput
+    public var row: Int
+    public var visibility: Visibility
+
+    public init(_ input: ModelInput, row: Int, visibility: Visibility) {
+        self.input = input
+        self.row = row
+        self.visibility = visibility
+    }
+}

@@ -37,31 +37,29 @@ public final class TransformerStack {
         KVCache(shape: shape, batch: batch, slots: slots, precision: layers.first?.wqkv.precision ?? .float32)
     }
 
-    /// Runs every layer over `x` [cache.batch · inputs.count, dim] in place (no final norm).
-    func run(_ x: UnsafeMutablePointer<Float>, inputs: [ModelInput], cache: KVCache, visibility: Visibility) {
-        let s = shape, n = inputs.count, batch = cache.batch, rows = batch * n
+    /// Runs every layer over `x` [batch.count, dim] in place (no final norm): row e of x is batch input e.
+    func run(_ x: UnsafeMutablePointer<Float>, batch: [BatchInput], cache: KVCache) {
+        let s = shape, rows = batch.count
         let hd = s.headDim, nH = s.heads, nKV = s.kvHeads, hidden = s.ffnHidden, qkvWidth = s.qkvWidth
-        precondition(inputs.allSatisfy { $0.position >= 0 && $0.position < min(cache.slots, rotary.positions) },
-                     "an input position lies outside the cache or the rotary table")
-        checkQueryOnly(inputs, cache: cache, visibility: visibility)
+        precondition(batch.allSatisfy { $0.row >= 0 && $0.row < cache.batch && $0.input.position >= 0
+                                        && $0.input.position < min(cache.slots, rotary.positions) },
+                     "an input's row or position lies outside the cache or the rotary table")
+        checkQueryOnly(batch, cache: cache)
         scratch.reserve(rows: rows, dim: s.dim, qkv: qkvWidth, attention: s.attentionWidth, ffn: 2 * hidden,
                         scores: cache.slots * ComputeThreads.count)
         let b = scratch
         for (l, lw) in layers.enumerated() {
             lw.attentionNorm.withUnsafeBufferPointer { rmsNorm(x, weight: $0.baseAddress!, out: b.h, rows: rows, n: s.dim, eps: s.normEps) }
             lw.wqkv.apply(b.h, m: rows, to: b.qkv)
-            for row in 0..<batch {
-                for (i, input) in inputs.enumerated() {
-                    let r = b.qkv + (row * n + i) * qkvWidth
-                    rotary.apply(r, heads: nH + nKV, position: input.position)  // q and k heads are adjacent
-                    for g in 0..<nKV {
-                        cache.store(layer: l, batch: row, head: g, slot: input.position,
-                                    key: r + (nH + g) * hd, value: r + (nH + nKV + g) * hd)
-                    }
+            for (e, entry) in batch.enumerated() {
+                let r = b.qkv + e * qkvWidth, position = entry.input.position
+                rotary.apply(r, heads: nH + nKV, position: position)  // q and k heads are adjacent
+                for g in 0..<nKV {
+                    cache.store(layer: l, batch: entry.row, head: g, slot: position, key: r + (nH + g) * hd, value: r + (nH + nKV + g) * hd)
                 }
             }
-            if l == 0 { for input in inputs where input.writesCache { cache.markWritten(input.position) } }
-            attend(inputs, qkv: b.qkv, layer: l, cache: cache, visibility: visibility, out: b.att, scores: b.scores)
+            if l == 0 { for entry in batch where entry.input.writesCache { cache.markWritten(row: entry.row, slot: entry.input.position) } }
+            attend(batch, qkv: b.qkv, layer: l, cache: cache, out: b.att, scores: b.scores)
             lw.wo.apply(b.att, m: rows, to: x, accumulate: true)
 
             lw.ffnNorm.withUnsafeBufferPointer { rmsNorm(x, weight: $0.baseAddress!, out: b.h, rows: rows, n: s.dim, eps: s.normEps) }
@@ -82,10 +80,10 @@ public final class TransformerStack {
 
     /// A query-only input keeps its key/value in its slot for its own query but leaves the slot unwritten
     /// (attention lets a query see its own slot), so it needs `.writtenCausal` and a slot no token owns yet.
-    private func checkQueryOnly(_ inputs: [ModelInput], cache: KVCache, visibility: Visibility) {
-        for input in inputs where !input.writesCache {
-            precondition(visibility == .writtenCausal, "query-only inputs need .writtenCausal visibility")
-            precondition(!cache.written[input.position], "query-only input at written slot \(input.position)")
+    private func checkQueryOnly(_ batch: [BatchInput], cache: KVCache) {
+        for entry in batch where !entry.input.writesCache {
+            precondition(entry.visibility == .writtenCausal, "query-only inputs need .writtenCausal visibility")
+            precondition(!cache.isWritten(row: entry.row, slot: entry.input.position), "query-only input at written slot \(entry.input.position)")
         }
     }
 }

@@ -51,23 +51,21 @@ public final class JanusModel: ImageTokenModel {
 
     public func makeCache(batch: Int, slots: Int) -> KVCache { stack.makeCache(batch: batch, slots: slots) }
 
-    public func forward(_ inputs: [ModelInput], conditions: [[Int]], cache: KVCache, visibility: Visibility,
-                        logitsFor: [Int]) -> UnsafeBufferPointer<Float> {
-        let dim = config.text.hidden_size, n = inputs.count, batch = cache.batch
-        precondition(conditions.count == batch, "one condition row per batch row")
-        let x = self.x.reserve(batch * n * dim)
-        // image tokens: aligner(gen_embed[t]), once per input, the same for every batch row
-        let tokenInputs = inputs.indices.filter { if case .token = inputs[$0].source { return true } else { return false } }
-        let aligned = align(tokenInputs.map { i -> Int in if case .token(let t) = inputs[i].source { return t } else { return 0 } })
-        for row in 0..<batch {
-            for (i, input) in inputs.enumerated() {
-                let out = x + (row * n + i) * dim
-                if case .condition(let k) = input.source { weights.textEmbedding.copyRow(conditions[row][k], to: out) }
+    public func forward(batch: [BatchInput], conditions: [[Int]], cache: KVCache, logitsFor: [Int]) -> UnsafeBufferPointer<Float> {
+        let dim = config.text.hidden_size
+        let x = self.x.reserve(batch.count * dim)
+        // prompt tokens: the text embedding; image tokens: aligner(gen_embed[t]), computed per input row
+        var tokenRows: [Int] = [], tokens: [Int] = []
+        for (e, entry) in batch.enumerated() {
+            switch entry.input.source {
+            case .condition(let k): weights.textEmbedding.copyRow(conditions[entry.row][k], to: x + e * dim)
+            case .token(let t): tokenRows.append(e); tokens.append(t)
             }
-            for (j, i) in tokenInputs.enumerated() { (x + (row * n + i) * dim).update(from: aligned + j * dim, count: dim) }
         }
-        stack.run(x, inputs: inputs, cache: cache, visibility: visibility)
-        return head(x, rows: (0..<batch).flatMap { r in logitsFor.map { r * n + $0 } })
+        let aligned = align(tokens)
+        for (j, e) in tokenRows.enumerated() { (x + e * dim).update(from: aligned + j * dim, count: dim) }
+        stack.run(x, batch: batch, cache: cache)
+        return head(x, rows: logitsFor)
     }
 
     /// aligner(gen_embed[t]) for each token, [tokens.count, dim].

@@ -48,26 +48,21 @@ public final class GPT: ImageTokenModel {
     /// A cache for `batch` rows over the whole sequence (class token and grid).
     public func makeCache(batch: Int) -> KVCache { makeCache(batch: batch, slots: config.cls_token_num + config.block_size) }
 
-    public func forward(_ inputs: [ModelInput], conditions: [[Int]], cache: KVCache, visibility: Visibility,
-                        logitsFor: [Int]) -> UnsafeBufferPointer<Float> {
-        let dim = config.dim, n = inputs.count, batch = cache.batch, vocab = config.vocab_size
-        precondition(conditions.count == batch, "one condition row per batch row")
-        // x[b·n + i] = embedding of input i in batch row b
-        let x = self.x.reserve(batch * n * dim)
-        for b in 0..<batch {
-            for (i, input) in inputs.enumerated() {
-                let out = x + (b * n + i) * dim
-                switch input.source {
-                case .condition(let k): weights.classEmbedding.copyRow(conditions[b][k], to: out)
-                case .token(let t): weights.tokenEmbedding.copyRow(t, to: out)
-                }
+    public func forward(batch: [BatchInput], conditions: [[Int]], cache: KVCache, logitsFor: [Int]) -> UnsafeBufferPointer<Float> {
+        let dim = config.dim, vocab = config.vocab_size
+        // x[e] = embedding of batch input e
+        let x = self.x.reserve(batch.count * dim)
+        for (e, entry) in batch.enumerated() {
+            switch entry.input.source {
+            case .condition(let k): weights.classEmbedding.copyRow(conditions[entry.row][k], to: x + e * dim)
+            case .token(let t): weights.tokenEmbedding.copyRow(t, to: x + e * dim)
             }
         }
-        stack.run(x, inputs: inputs, cache: cache, visibility: visibility)
+        stack.run(x, batch: batch, cache: cache)
         // head: logits only for the inputs that are sampled
-        let m = batch * logitsFor.count
+        let m = logitsFor.count
         let h = self.h.reserve(m * dim), out = logits.reserve(m * vocab)
-        stack.finalNorm(x, rows: (0..<batch).flatMap { b in logitsFor.map { b * n + $0 } }, out: h)
+        stack.finalNorm(x, rows: logitsFor, out: h)
         if m > 0 { weights.output.apply(h, m: m, to: out) }
         return UnsafeBufferPointer(start: out, count: m * vocab)
     }

@@ -1,0 +1,94 @@
+import Foundation
+
+/// One image being generated in a batch: its schedule, grid, sampler and statistics, and the cache rows
+/// its condition rows occupy (one, or two with guidance). The generation loop asks it for its part of each
+/// pass and hands it back the logits of its predictions.
+struct ImageInFlight {
+    var schedule: any DecodingSchedule
+    let options: GenerationOptions
+    let conditions: [[Int]]
+    /// The cache row of `conditions[0]`; the others follow.
+    let firstRow: Int
+    let guided: Bool
+    var grid: TokenGrid
+    var sampling: PredictionSampler
+    var stats: GenerationStats
+    /// The pass planned for the current batch pass, nil once the grid is complete.
+    private(set) var pass: DecodingPass?
+    /// Where this image's inputs start in the current batch.
+    private var batchStart = 0
+    let start = Date()
+
+    init(schedule: any DecodingSchedule, options: GenerationOptions, conditioning: Conditioning, firstRow: Int, rejectAllDrafts: Bool) {
+        self.schedule = schedule
+        self.options = options
+        conditions = conditioning.rows
+        self.firstRow = firstRow
+        guided = conditioning.rows.count > 1
+        grid = TokenGrid(height: conditioning.layout.height, width: conditioning.layout.width)
+        sampling = PredictionSampler(sampling: options.sampling, seed: options.seed, rejectAllDrafts: rejectAllDrafts)
+        stats = GenerationStats(schedule: schedule.name, forward_passes: 0, tokens_per_pass: [], inputs_per_pass: [], seconds: 0,
+                                cell_pass: [Int](repeating: -1, count: grid.cells.count))
+    }
+
+    var isDone: Bool { pass == nil }
+
+    /// Plans the next pass; appends its inputs (once per cache row) to `batch` and the batch indices of
+    /// its predictions' inputs (conditional row first, per prediction) to `logitsFor`. False when done.
+    mutating func plan(into batch: inout [BatchInput], logitsFor: inout [Int]) -> Bool {
+        pass = schedule.nextPass(grid)
+        guard let pass else { return false }
+        batchStart = batch.count
+        let n = pass.inputs.count
+        for r in conditions.indices {
+            batch += pass.inputs.map { BatchInput($0, row: firstRow + r, visibility: pass.visibility) }
+        }
+        for p in pass.predictions {
+            for r in conditions.indices { logitsFor.append(batchStart + r * n + p.input) }
+        }
+        return true
+    }
+
+    /// Samples the planned pass's predictions from `logits` (rows in the order `plan` listed them, starting
+    /// at `first`), mixing in the unconditional row when guided; `scratch` holds one vocabulary of floats.
+    /// Returns the cells settled.
+    mutating func apply(_ logits: UnsafePointer<Float>, first: Int, vocab: Int, scratch: UnsafeMutableBufferPointer<Float>) -> Int {
+        let pass = self.pass!, rows = conditions.count
+        var settled = 0
+        var accepted: Set<Int> = []
+        for (j, prediction) in pass.predictions.enumerated() {
+            if let draft = prediction.ifAccepted, !accepted.contains(draft) { continue }
+            let cond = logits + (first + j * rows) * vocab
+            if guided && pass.guidance {
+                let uncond = cond + vocab, scale = options.cfgScale
+                for v in 0..<vocab { scratch[v] = uncond[v] + (cond[v] - uncond[v]) * scale }
+            } else {
+                scratch.baseAddress!.update(from: cond, count: vocab)
+            }
+            let wasEmpty = grid[prediction.cell] == nil
+            if sampling.apply(prediction, logits: scratch, to: &grid) { accepted.insert(prediction.cell) }
+            if wasEmpty && grid[prediction.cell] != nil {
+                stats.cell_pass[prediction.cell] = stats.forward_passes
+                settled += 1
+            }
+        }
+        schedule.passDidFinish(pass, grid: grid)
+        stats.forward_passes += 1
+        stats.tokens_per_pass.append(settled)
+        stats.inputs_per_pass.append(pass.inputs.count)
+        return settled
+    }
+
+    /// Rows of logits `plan` asked for in the current pass.
+    var logitRows: Int { (pass?.predictions.count ?? 0) * conditions.count }
+
+    /// The finished image.
+    func result() -> GenerationResult {
+        var s = stats
+        s.drafts = sampling.drafts
+        s.accepted = sampling.accepted
+        s.rejected = sampling.rejected
+        s.seconds = Date().timeIntervalSince(start)
+        return GenerationResult(height: grid.height, width: grid.width, tokens: grid.cells.map { $0 ?? 0 }, stats: s)
+    }
+}

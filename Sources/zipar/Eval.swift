@@ -35,6 +35,9 @@ struct Eval: ParsableCommand {
     @Option(help: "Seed of image 0 of each class; image i uses seed + i.")
     var seed: UInt64 = 0
 
+    @Option(name: .customLong("batch-size"), help: "Images generated together in the same passes (1: one after another). The images, and so the scores, are the same whatever the batch size.")
+    var batchSize: Int = 72
+
     @Flag(help: "Print one JSON object (settings and a row per schedule) instead of the table.")
     var json = false
 
@@ -43,6 +46,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         guard perClass >= 1 else { throw UsageError("--per-class \(perClass): must be 1 or more") }
+        guard batchSize >= 1 else { throw UsageError("--batch-size \(batchSize): must be 1 or more") }
         let model = try gpt.load()
         var specs: [ScheduleSpec]
         do {
@@ -74,7 +78,7 @@ struct Eval: ParsableCommand {
         for spec in specs {
             let progress = ProgressLine(enabled: !quiet)
             rows.append(try evaluation.run(spec, classes: labels, perClass: perClass, cfgScale: sampling.cfgScale,
-                                           sampling: sampling.options, seed: seed) { done, total in
+                                           sampling: sampling.options, seed: seed, batchSize: batchSize) { done, total in
                 progress.show("\(spec): image \(done)/\(total)")
             })
             progress.finish()

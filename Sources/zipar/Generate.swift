@@ -39,6 +39,9 @@ struct Generate: ParsableCommand {
     @Option(help: "Images per row of the grid when several labels are drawn (default: all, up to 12).")
     var columns: Int?
 
+    @Option(name: .customLong("batch-size"), help: "Images generated together in the same passes (default: all of them; 1: one after another). An image is the same whatever its batch.")
+    var batchSize: Int?
+
     @Option(name: .customLong("cfg-interval"), help: "Stop guidance after this many tokens (LlamaGen's count); −1 keeps it on.")
     var cfgInterval: Int = -1
 
@@ -101,6 +104,7 @@ struct Generate: ParsableCommand {
             }
         }
         if let columns, columns < 1 { throw UsageError("--columns \(columns): must be 1 or more") }
+        if let batchSize, batchSize < 1 { throw UsageError("--batch-size \(batchSize): must be 1 or more") }
         let sampling = try samplingFlags.resolved(with: family.sampling)
         let generator = ImageGenerator(model: family.model)
         let spec = try scheduleSpec(width: family.model.gridWidth)
@@ -108,32 +112,37 @@ struct Generate: ParsableCommand {
             FileHandle.standardError.write("zipar: using the embedded default model (glyphs 0-9 A-Z; see README)\n".data(using: .utf8)!)
         }
         var images: [RGBImage] = [], orders: [RGBImage] = []
-        for (k, job) in jobs.enumerated() {
-            let options = GenerationOptions(condition: job.condition, cfgScale: sampling.cfgScale, cfgInterval: cfgInterval,
-                                            sampling: sampling.options, seed: seed &+ UInt64(k))
+        let all = jobs.enumerated().map { k, job in
+            GenerationOptions(condition: job.condition, cfgScale: sampling.cfgScale, cfgInterval: cfgInterval,
+                              sampling: sampling.options, seed: seed &+ UInt64(k))
+        }
+        for (job, options) in zip(jobs, all) {
+            do { _ = try generator.layout(for: options.condition) } catch let error as GenerationError {
+                throw UsageError("\(job.flag) \(job.name): \(error.description)")
+            }
+        }
+        for start in stride(from: 0, to: jobs.count, by: batchSize ?? jobs.count) {
+            let chunk = start..<min(jobs.count, start + (batchSize ?? jobs.count))
             let progress = ProgressLine(enabled: !quiet)
-            var result: GenerationResult
-            do {
-                result = try generator.generate(spec, options: options) { progress.update($0) }
-                if score { result.stats.teacher_nll = try generator.teacherForcedNLL(tokens: result.tokens, options: options) }
-            } catch let error as GenerationError {
-                progress.finish()
-                throw UsageError("\(job.flag): \(error.description)")
-            }
+            var results = try generator.generate(spec, batch: Array(all[chunk])) { progress.update($0) }
             progress.finish()
-            let decodeStart = Date()
-            let image = try family.decoder.decode(tokens: result.tokens, height: result.height, width: result.width)
-                .rgbImage(mapping: family.pixelMapping)
-            let decodeSeconds = Date().timeIntervalSince(decodeStart)
-            let order = RGBImage.passOrder(cellPass: result.stats.cell_pass, gridHeight: result.height, gridWidth: result.width,
-                                           width: image.width, height: image.height)
-            images.append(sideBySide ? RGBImage.sideBySide(image, order, gap: max(2, image.width / 32)) : image)
-            orders.append(order)
-            if let tokensOut {
-                try OutputFiles.writeJSON(TokenFile(height: result.height, width: result.width, tokens: result.tokens), to: tokensOut)
+            for (k, i) in chunk.enumerated() {
+                if score { results[k].stats.teacher_nll = try generator.teacherForcedNLL(tokens: results[k].tokens, options: all[i]) }
+                let result = results[k]
+                let decodeStart = Date()
+                let image = try family.decoder.decode(tokens: result.tokens, height: result.height, width: result.width)
+                    .rgbImage(mapping: family.pixelMapping)
+                let decodeSeconds = Date().timeIntervalSince(decodeStart)
+                let order = RGBImage.passOrder(cellPass: result.stats.cell_pass, gridHeight: result.height, gridWidth: result.width,
+                                               width: image.width, height: image.height)
+                images.append(sideBySide ? RGBImage.sideBySide(image, order, gap: max(2, image.width / 32)) : image)
+                orders.append(order)
+                if let tokensOut {
+                    try OutputFiles.writeJSON(TokenFile(height: result.height, width: result.width, tokens: result.tokens), to: tokensOut)
+                }
+                if let statsOut { try OutputFiles.writeJSON(result.stats, to: statsOut) }
+                if !quiet { summarize(result, label: jobs[i].name, decodeSeconds: decodeSeconds) }
             }
-            if let statsOut { try OutputFiles.writeJSON(result.stats, to: statsOut) }
-            if !quiet { summarize(result, label: job.name, decodeSeconds: decodeSeconds) }
         }
         let gap = max(2, (images.first?.width ?? 0) / 16), cols = columns ?? min(images.count, 12)
         try writePNG(RGBImage.grid(images, columns: cols, gap: gap), to: output)

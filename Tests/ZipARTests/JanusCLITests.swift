@@ -42,7 +42,7 @@ extension CLITests {
             var map: [String: String] = [:]
             for (k, part) in [names[..<half], names[half...]].enumerated() {
                 let file = "model-0000\(k + 1)-of-00002.safetensors"
-                try SafetensorsWriter.write(try part.map { ($0, ck.tensors[$0]!.shape, ck.tensors[$0]!.floats()) },
+                try SafetensorsWriter.write(part.map { ($0, ck.tensors[$0]!.shape, ck.tensors[$0]!.floats()) },
                                             to: dir.appendingPathComponent(file).path)
                 for n in part { map[n] = file }
             }
@@ -66,6 +66,12 @@ extension CLITests {
         let ok = ["--prompt", "a red fox"]
         try expectFailure(["generate", "--model", try janusFolder("notok") { try FileManager.default.removeItem(at: $0.appendingPathComponent("tokenizer.json")) }] + ok,
                           mentions: "no tokenizer.json")
+        let unigram = try janusFolder("unigram") { dir in
+            let file = dir.appendingPathComponent("tokenizer.json")
+            let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: #""type": "BPE""#, with: #""type": "Unigram""#)
+            try Data(text.utf8).write(to: file)
+        }
+        try expectFailure(["generate", "--model", unigram] + ok, mentions: #"tokenizer.json: unknown model type "Unigram""#)
         let missingShard = try janusFolder("missing-shard") { dir in
             try FileManager.default.moveItem(at: dir.appendingPathComponent("model.safetensors"), to: dir.appendingPathComponent("model-00001-of-00002.safetensors"))
             try Data(#"{"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}"#.utf8)

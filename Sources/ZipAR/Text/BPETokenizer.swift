@@ -9,7 +9,8 @@
 /// `TemplateProcessing` (single sequence), `ByteLevel`, a Sequence or null. Anything else (another model
 /// type, BPE dropout, byte fallback, subword affixes, other normalizers or pre-tokenizers) is an error
 /// naming the file. Split regexes are Oniguruma's; see `OnigurumaPattern` for how they map to ICU.
-public struct BPETokenizer {
+/// Immutable after loading (its compiled regexes only match), so it is shared across threads.
+public struct BPETokenizer: @unchecked Sendable {
     private let model: BPEModel
     private let normalizer: NormalizerSpec?
     private let preTokenizer: [PreTokenizer]

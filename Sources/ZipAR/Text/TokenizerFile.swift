@@ -1,17 +1,8 @@
 import Foundation
 
-/// A problem with a `tokenizer.json`: names the file and what is wrong, in one line.
-public struct TokenizerError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let message: String
-
-    public init(_ file: String, _ message: String) {
-        self.file = file
-        self.message = message
-    }
-
-    public var description: String { "\(file): \(message)" }
-}
+/// A tokenizer.json that cannot be read, is not valid, or uses what this reader does not support: the
+/// same one-line file error as a weight or config file.
+public typealias TokenizerError = CheckpointError
 
 /// The parts of a Hugging Face `tokenizer.json` that encoding with a byte-level BPE reads. The decoder,
 /// truncation and padding are not read. Unsupported component types fail decoding with a message naming them.

@@ -17,7 +17,7 @@ public final class JanusModel: ImageTokenModel {
         self.prompt = prompt
         let t = config.text
         stack = TransformerStack(shape: t.shape, layers: weights.layers, norm: weights.norm,
-                                 rotary: .sequence(RoPE1D(positions: t.max_position_embeddings, headDim: t.shape.headDim, base: t.rope_theta)))
+                                 rotary: .llama1D(positions: t.max_position_embeddings, headDim: t.shape.headDim, base: t.rope_theta))
     }
 
     public var imageVocabulary: Int { weights.imageVocabulary }

@@ -12,9 +12,9 @@ public final class GPT: ImageTokenModel {
     public init(config: GPTConfig, weights: GPTWeights) {
         self.config = config
         self.weights = weights
-        let rope = RoPE2D(gridSize: config.gridSize, headDim: config.headDim, base: config.rope_base,
-                          conditionTokens: config.cls_token_num)
-        stack = TransformerStack(shape: config.shape, layers: weights.layers, norm: weights.norm, rotary: .grid(rope))
+        let rope = Rotary.llamaGen2D(gridSize: config.gridSize, headDim: config.headDim, base: config.rope_base,
+                                     conditionTokens: config.cls_token_num)
+        stack = TransformerStack(shape: config.shape, layers: weights.layers, norm: weights.norm, rotary: rope)
     }
 
     public var imageVocabulary: Int { config.vocab_size }

@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("image-size"), help: "Image size in pixels, divisible by 16 (default 256; the grid is this ÷ 16).")
     var imageSize: Int?
 
-    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices and KV cache: float32 or bfloat16.")
+    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices and KV cache: float32, bfloat16 or int8 (int8 matrices keep a bfloat16 KV cache).")
     var weightsDtype: String = "float32"
 
     @Option(help: ArgumentHelp("""
@@ -62,7 +62,7 @@ struct Bench: ParsableCommand {
             plan = preset
         }
         guard let precision = WeightPrecision(rawValue: weightsDtype) else {
-            throw UsageError("--weights-dtype '\(weightsDtype)': expected float32 or bfloat16")
+            throw UsageError("--weights-dtype '\(weightsDtype)': expected float32, bfloat16 or int8")
         }
         guard warmup >= 0 else { throw UsageError("--warmup \(warmup): must be 0 or more") }
         guard repeats >= 1 else { throw UsageError("--repeats \(repeats): must be 1 or more") }

@@ -26,7 +26,7 @@ struct GPTOptions: ParsableArguments {
     @Option(name: .customLong("random-weights"), help: ArgumentHelp("Random weights at the preset's real shapes, from this seed (for speed and memory checks; the image is noise).", valueName: "seed"))
     var randomSeed: UInt64?
 
-    @Option(name: .customLong("weights-dtype"), help: "Storage of the weight matrices and KV cache: float32 (exact) or bfloat16 (half the bytes each pass reads; tokens may differ). Default: float32 for class models; for a --model folder the checkpoint's own precision (bfloat16 weights stay bfloat16, anything else float32).")
+    @Option(name: .customLong("weights-dtype"), help: "Storage of the weight matrices and KV cache: float32 (exact), bfloat16 (half the bytes each pass reads; tokens may differ) or int8 (a quarter: one scale per output row; embeddings stay bfloat16 and the KV cache bfloat16). Default: float32 for class models; for a --model folder the checkpoint's own precision (bfloat16 weights stay bfloat16, anything else float32).")
     var weightsDType: WeightPrecision?
 
     /// True when no model was named (the embedded default is used).

@@ -5,7 +5,7 @@ struct Zipar: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zipar",
         abstract: "Autoregressive image generation (LlamaGen) with raster or ZipAR decoding, on the CPU.",
-        subcommands: [Generate.self, Eval.self, Decode.self, Inspect.self, Bench.self],
+        subcommands: [Generate.self, Eval.self, Decode.self, Inspect.self, Load.self, Bench.self],
         defaultSubcommand: Generate.self
     )
 }

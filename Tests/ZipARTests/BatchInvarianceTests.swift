@@ -3,8 +3,8 @@ import XCTest
 @testable import ZipAR
 
 /// An image's tokens do not depend on what else shares its passes: each image of a batch of 8 (different
-/// conditions and seeds, sampled) equals the same image generated alone, for every schedule, in float32
-/// and bfloat16, on the conformance models, the Janus cases and the shipped glyph model.
+/// conditions and seeds, sampled) equals the same image generated alone, for every schedule, in float32,
+/// bfloat16 and int8, on the conformance models, the Janus cases and the shipped glyph model.
 final class BatchInvarianceTests: XCTestCase {
     /// The glyph model shipped in the zipar executable's resources.
     static var glyphModel: String {
@@ -46,20 +46,24 @@ final class BatchInvarianceTests: XCTestCase {
         }
     }
 
-    /// A product's row is the same bit for bit whether it runs alone or among 7 others, with inner
-    /// dimensions past the kernel's 256-step chunks.
+    /// A product's row is the same bit for bit whether it runs alone or among 7 others (float32, bfloat16
+    /// and int8: every row count from 1 to 8 groups its rows differently), with inner dimensions past the
+    /// kernels' 256-step chunks and odd ones (int8 pairs its k-steps).
     func testLinearRowsIndependentOfRowCount() {
         var rng = RandomSource(seed: 5)
-        for (rows, cols) in [(37, 700), (16, 257), (5, 1024)] {
+        for (rows, cols) in [(37, 700), (16, 257), (5, 1024), (20, 515)] {
             let values = (0..<rows * cols).map { _ in rng.nextGaussian() }
             let x = (0..<8 * cols).map { _ in rng.nextGaussian() }
             for precision in WeightPrecision.allCases {
                 let w = WeightMatrix(rows: rows, cols: cols, values, precision: precision)
-                var all = [Float](repeating: 0, count: 8 * rows), one = [Float](repeating: 0, count: rows)
-                w.apply(x, m: 8, to: &all)
+                var alone = [Float](repeating: 0, count: 8 * rows)
                 for r in 0..<8 {
-                    x.withUnsafeBufferPointer { w.apply($0.baseAddress! + r * cols, m: 1, to: &one) }
-                    XCTAssertEqual(Array(all[r * rows..<(r + 1) * rows]), one, "\(rows)×\(cols) \(precision) row \(r)")
+                    x.withUnsafeBufferPointer { x in alone.withUnsafeMutableBufferPointer { w.apply(x.baseAddress! + r * cols, m: 1, to: $0.baseAddress! + r * rows) } }
+                }
+                for m in 2...8 {
+                    var all = [Float](repeating: 0, count: m * rows)
+                    w.apply(x, m: m, to: &all)
+                    XCTAssertEqual(all, Array(alone[..<(m * rows)]), "\(rows)×\(cols) \(precision) m=\(m)")
                 }
             }
         }

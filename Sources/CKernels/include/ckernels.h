@@ -20,6 +20,19 @@ void zipar_linear_f32(const float *x, int64_t m, int64_t ldx, const float *panel
 void zipar_linear_bf16(const float *x, int64_t m, int64_t ldx, const uint16_t *panels, int64_t n, int64_t k,
                        int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate);
 
+/// The same with int8 panels (slots in order, as float32) and one float32 scale per output row:
+/// W[j][i] = panels[..][i][..] · scales[j], scales padded with zeros to whole panels (linear_int8.c).
+void zipar_linear_int8(const float *x, int64_t m, int64_t ldx, const int8_t *panels, const float *scales, int64_t n,
+                       int64_t k, int64_t p0, int64_t p1, float *y, int64_t ldy, int accumulate);
+
+/// Packs one panel from 16 rows of a matrix, row-major float32 with k columns (rows past the matrix given
+/// as zeros): panel[i][slot(c)] = rows[c][i] in the layout of zipar_linear_f32 / _bf16 (bfloat16 rounded to
+/// nearest even) / _int8 (pack.c). int8 writes the 16 row scales, max |row| / 127, and rounds row / scale
+/// to nearest even (a zero row gets scale 0 and zeros).
+void zipar_pack_f32(const float *rows, int64_t k, float *panel);
+void zipar_pack_bf16(const float *rows, int64_t k, uint16_t *panel);
+void zipar_pack_int8(const float *rows, int64_t k, int8_t *panel, float *scales);
+
 /// One attention query q[head_dim] against cached keys and values [slot][head_dim] of slots 0...last:
 /// out = softmax(scale · q·k over the visible slots) · v. A slot is visible when written is NULL, when
 /// written[slot] is true, or when it is `last` (the query's own slot, which a query-only input fills without

@@ -68,7 +68,9 @@ public struct TensorEntry: @unchecked Sendable {
         let n = count
         guard n > 0, let base = storage.baseAddress else { return [] }
         return [Float](unsafeUninitializedCapacity: n) { out, initialized in
-            if isContiguous {
+            if isContiguous, dtype == .float32, 1.littleEndian == 1 {
+                UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: base + offset * 4, byteCount: n * 4)
+            } else if isContiguous {
                 for i in 0..<n { out[i] = dtype.float(at: offset + i, in: base) }
             } else {
                 var index = [Int](repeating: 0, count: shape.count)
@@ -89,8 +91,19 @@ public struct TensorEntry: @unchecked Sendable {
     public func copyRow(_ r: Int, to out: UnsafeMutablePointer<Float>) {
         precondition(shape.count == 2 && r >= 0 && r < shape[0], "row \(r) outside tensor '\(name)' \(shape)")
         guard let base = storage.baseAddress else { return }
-        let start = offset + r * strides[0]
-        for i in 0..<shape[1] { out[i] = dtype.float(at: start + i * strides[1], in: base) }
+        let start = offset + r * strides[0], n = shape[1]
+        if strides[1] == 1, dtype == .float32, 1.littleEndian == 1 {
+            UnsafeMutableRawPointer(out).copyMemory(from: base + start * 4, byteCount: n * 4)
+        } else if strides[1] == 1, dtype == .bfloat16 {
+            for i in 0..<n { out[i] = bfloat16Value(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * (start + i), as: UInt16.self))) }
+        } else {
+            for i in 0..<n { out[i] = dtype.float(at: start + i * strides[1], in: base) }
+        }
+    }
+
+    /// Rows `range` of a 2-D tensor as Float, row-major, into `out` (range.count × shape[1] values).
+    func copyRows(_ range: Range<Int>, to out: UnsafeMutablePointer<Float>) {
+        for r in range { copyRow(r, to: out + (r - range.lowerBound) * shape[1]) }
     }
 
     /// Drops the mapped pages holding this tensor's bytes from the process's resident memory (they are
@@ -98,13 +111,31 @@ public struct TensorEntry: @unchecked Sendable {
     /// one copy of the weights resident, not two. Does nothing for bytes not mapped from the file (a
     /// decompressed archive member).
     public func releasePages() {
-        guard count > 0, let base = storage.baseAddress, let fileBase = file.bytes.baseAddress,
-              base >= fileBase, base + storage.count <= fileBase + file.bytes.count else { return }
+        guard count > 0 else { return }
         var last = offset
         for (d, st) in zip(shape, strides) { last += (d - 1) * st }
+        release(elements: offset..<last + 1, wholePagesOnly: false)
+    }
+
+    /// Drops the mapped pages that lie wholly within rows `range` of a 2-D tensor whose rows are disjoint
+    /// and in order (strides [≥ shape[1], 1]), once they have been read: packing a large matrix then keeps
+    /// only the rows in flight resident. Pages shared with other rows stay (releasePages drops them).
+    func releasePages(rows range: Range<Int>) {
+        guard shape.count == 2, strides[1] == 1, strides[0] >= shape[1], !range.isEmpty else { return }
+        let first = offset + range.lowerBound * strides[0], last = offset + (range.upperBound - 1) * strides[0] + shape[1]
+        release(elements: first..<last, wholePagesOnly: true)
+    }
+
+    /// madvise(MADV_DONTNEED) over the pages of elements `range` of the storage: every page they touch, or
+    /// only the pages wholly inside. Nothing for bytes not mapped from the file.
+    private func release(elements range: Range<Int>, wholePagesOnly: Bool) {
+        guard let base = storage.baseAddress, let fileBase = file.bytes.baseAddress,
+              base >= fileBase, base + storage.count <= fileBase + file.bytes.count else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let from = Int(bitPattern: base) + offset * dtype.size, to = Int(bitPattern: base) + (last + 1) * dtype.size
-        let start = from / page * page, end = (to + page - 1) / page * page
+        let from = Int(bitPattern: base) + range.lowerBound * dtype.size, to = Int(bitPattern: base) + range.upperBound * dtype.size
+        let start = (wholePagesOnly ? from + page - 1 : from) / page * page
+        let end = (wholePagesOnly ? to : to + page - 1) / page * page
+        guard end > start else { return }
         madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_DONTNEED))
     }
 
@@ -155,5 +186,12 @@ public final class Checkpoint: @unchecked Sendable {
             throw CheckpointError(path, "weight '\(name)' has shape \(e.shape), expected \(shape)")
         }
         return e.floats()
+    }
+
+    /// `floats(_:shape:)`, then the tensor's mapped pages are dropped (a loader that keeps its own copy).
+    func floatsReleasingPages(_ name: String, shape: [Int]) throws -> [Float] {
+        let values = try floats(name, shape: shape)
+        tensors[name]?.releasePages()
+        return values
     }
 }

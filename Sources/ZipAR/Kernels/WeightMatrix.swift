@@ -3,23 +3,40 @@ import Foundation
 
 /// Storage precision of weight matrices (`--weights-dtype`).
 public enum WeightPrecision: String, CaseIterable, Sendable {
-    case float32, bfloat16
+    /// float32 (exact), bfloat16 (half the bytes), or int8 with one float32 scale per output row (a quarter).
+    case float32, bfloat16, int8
 
-    /// Bytes per weight.
-    public var size: Int { self == .float32 ? 4 : 2 }
+    /// Bytes per weight (int8 matrices keep one float32 scale per row on top).
+    public var size: Int {
+        switch self {
+        case .float32: return 4
+        case .bfloat16: return 2
+        case .int8: return 1
+        }
+    }
+
+    /// Precision of tables read a few rows at a time (embeddings) when the matrices are in this one: int8
+    /// keeps them bfloat16 (their rows are gathered, not streamed, so quantising them saves no pass time).
+    public var gathered: WeightPrecision { self == .int8 ? .bfloat16 : self }
+
+    /// Precision of the KV cache beside matrices in this one: int8 weights keep a bfloat16 cache.
+    public var cache: WeightPrecision { self == .int8 ? .bfloat16 : self }
 }
 
-/// A weight matrix W [rows, cols] (PyTorch's nn.Linear [out, in]) in float32 or bfloat16, packed for the
-/// weight-streaming kernels: panels of 16 rows, each stored column-major (`panel[p][i][slot(c)] =
+/// A weight matrix W [rows, cols] (PyTorch's nn.Linear [out, in]) in float32, bfloat16 or int8, packed for
+/// the weight-streaming kernels: panels of 16 rows, each stored column-major (`panel[p][i][slot(c)] =
 /// W[16p + c][i]`, zero past the last row). A product with a few activation rows reads it once, on every
-/// core. float32 slots are in order; bfloat16 slots swap rows 4–7 with rows 8–11 of each panel, the order
-/// in which one 256-bit unpack against zeros widens 16 values into two 8-float vectors (ckernels.h).
+/// core. float32 and int8 slots are in order; bfloat16 slots swap rows 4–7 with rows 8–11 of each panel, the
+/// order in which one 256-bit unpack against zeros widens 16 values into two 8-float vectors (ckernels.h).
+/// int8 is symmetric per output row: W[r][i] ≈ q[r][i] · scale[r], scale = max |W[r][·]| / 127.
 public struct WeightMatrix: Sendable {
     public let rows: Int, cols: Int
     public enum Storage: Sendable {
         case float32([Float])
         /// Upper halves of float32 values, rounded to nearest even.
         case bfloat16([UInt16])
+        /// Quantised values in [-127, 127] and one scale per row (padded to whole panels, zero past `rows`).
+        case int8([Int8], scales: [Float])
     }
     /// The packed panels.
     public let storage: Storage
@@ -27,30 +44,18 @@ public struct WeightMatrix: Sendable {
     static let panel = Int(ZIPAR_PANEL)
     var panels: Int { (rows + WeightMatrix.panel - 1) / WeightMatrix.panel }
 
-    /// Packs row-major `values` [rows, cols].
-    public init(rows: Int, cols: Int, _ values: [Float], precision: WeightPrecision = .float32) {
-        precondition(values.count == rows * cols)
-        self.rows = rows
-        self.cols = cols
-        let p = WeightMatrix.panel, count = (rows + p - 1) / p * p * cols
-        var packed = [Float](repeating: 0, count: count)
-        for r in 0..<rows {
-            let base = (r / p) * p * cols + WeightMatrix.slot(r % p, precision)
-            for i in 0..<cols { packed[base + i * p] = values[r * cols + i] }
-        }
-        switch precision {
-        case .float32: storage = .float32(packed)
-        case .bfloat16: storage = .bfloat16(packed.map(bfloat16Bits))
-        }
-    }
-
     public var precision: WeightPrecision {
-        if case .float32 = storage { return .float32 }
-        return .bfloat16
+        switch storage {
+        case .float32: return .float32
+        case .bfloat16: return .bfloat16
+        case .int8: return .int8
+        }
     }
 
-    /// Bytes of the packed matrix (what one product reads).
-    public var byteCount: Int { panels * WeightMatrix.panel * cols * precision.size }
+    /// Bytes of the packed matrix (what one product reads), scales included.
+    public var byteCount: Int {
+        panels * WeightMatrix.panel * (cols * precision.size + (precision == .int8 ? 4 : 0))
+    }
 
     /// Where row c of a panel sits within each k-step of the packed panel.
     @inline(__always)
@@ -58,13 +63,14 @@ public struct WeightMatrix: Sendable {
         precision == .bfloat16 && (4..<12).contains(c) ? (c < 8 ? c + 4 : c - 4) : c
     }
 
-    /// Element (r, i) as float32.
+    /// Element (r, i) as float32 (int8: dequantised).
     @inline(__always)
     func element(_ r: Int, _ i: Int) -> Float {
         let p = WeightMatrix.panel, index = (r / p) * p * cols + i * p + WeightMatrix.slot(r % p, precision)
         switch storage {
         case .float32(let f): return f[index]
         case .bfloat16(let b): return bfloat16Value(b[index])
+        case .int8(let q, let scales): return Float(q[index]) * scales[r]
         }
     }
 
@@ -93,6 +99,14 @@ public struct WeightMatrix: Sendable {
         case .bfloat16(let w):
             w.withUnsafeBufferPointer { wp in
                 parallelRanges(panels) { zipar_linear_bf16(x, mm, lx, wp.baseAddress!, n, k, Int64($0), Int64($1), y, ly, acc) }
+            }
+        case .int8(let w, let scales):
+            w.withUnsafeBufferPointer { wp in
+                scales.withUnsafeBufferPointer { sp in
+                    parallelRanges(panels) {
+                        zipar_linear_int8(x, mm, lx, wp.baseAddress!, sp.baseAddress!, n, k, Int64($0), Int64($1), y, ly, acc)
+                    }
+                }
             }
         }
     }

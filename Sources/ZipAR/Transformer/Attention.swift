@@ -24,12 +24,11 @@ extension TransformerStack {
                         let written = entry.visibility == .writtenCausal ? flags.baseAddress! + b * slots : nil
                         let base = cache.offset(batch: b, head: h / group, slot: 0), position = Int64(entry.input.position)
                         let q = qkv + e * qkvWidth + h * hd, o = out + e * width + h * hd
-                        switch cache.precision {
-                        case .float32:
+                        if cache.precision == .float32 {
                             zipar_attend_one(q, keys.assumingMemoryBound(to: Float.self) + base,
                                              values.assumingMemoryBound(to: Float.self) + base, position,
                                              written, Int64(hd), scale, score, o)
-                        case .bfloat16:
+                        } else {
                             zipar_attend_one_bf16(q, keys.assumingMemoryBound(to: UInt16.self) + base,
                                                   values.assumingMemoryBound(to: UInt16.self) + base, position,
                                                   written, Int64(hd), scale, score, o)

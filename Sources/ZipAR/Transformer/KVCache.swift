@@ -2,10 +2,11 @@
 /// for every layer, batch row and key/value head. A batch row is one sequence (an image's conditional or
 /// unconditional row). Slots start at zero; `written` records, per row, which were filled, for schedules
 /// whose attention sees only generated tokens. Entries are float32, or bfloat16 (rounded to
-/// nearest even on store, widened in the attention kernel) to halve what attention reads per pass.
+/// nearest even on store, widened in the attention kernel) to halve what attention reads per pass; int8
+/// weights keep a bfloat16 cache (keys and values are activations, not quantised: `WeightPrecision.cache`).
 public final class KVCache {
     public let layers: Int, batch: Int, kvHeads: Int, slots: Int, headDim: Int
-    /// Element type of the stored keys and values.
+    /// Element type of the stored keys and values: float32 or bfloat16.
     public let precision: WeightPrecision
     /// Per layer: [batch][kvHead][slot][headDim] of `precision`.
     let keys: [UnsafeMutableRawPointer]
@@ -16,16 +17,16 @@ public final class KVCache {
     /// Bytes per layer for keys (or values).
     let bytesPerLayer: Int
 
-    /// A cache of `slots` positions for `batch` rows of a decoder of `shape`; `precision` .bfloat16
-    /// stores keys and values as bfloat16.
+    /// A cache of `slots` positions for `batch` rows of a decoder of `shape`, beside weights in `precision`:
+    /// .bfloat16 and .int8 store keys and values as bfloat16.
     public init(shape: TransformerShape, batch: Int, slots: Int, precision: WeightPrecision = .float32) {
         layers = shape.layers
         self.batch = batch
-        self.precision = precision
+        self.precision = precision.cache
         kvHeads = shape.kvHeads
         self.slots = slots
         headDim = shape.headDim
-        bytesPerLayer = batch * kvHeads * slots * headDim * precision.size
+        bytesPerLayer = batch * kvHeads * slots * headDim * precision.cache.size
         keys = (0..<layers).map { [bytesPerLayer] _ in .allocate(byteCount: bytesPerLayer, alignment: 64) }
         values = (0..<layers).map { [bytesPerLayer] _ in .allocate(byteCount: bytesPerLayer, alignment: 64) }
         written = [Bool](repeating: false, count: batch * slots)
@@ -53,11 +54,10 @@ public final class KVCache {
     /// Stores one head's key and value (headDim floats each) in a slot of layer `l`.
     func store(layer l: Int, batch b: Int, head g: Int, slot s: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
         let o = offset(batch: b, head: g, slot: s)
-        switch precision {
-        case .float32:
+        if precision == .float32 {
             (keys[l].assumingMemoryBound(to: Float.self) + o).update(from: key, count: headDim)
             (values[l].assumingMemoryBound(to: Float.self) + o).update(from: value, count: headDim)
-        case .bfloat16:
+        } else {
             let k = keys[l].assumingMemoryBound(to: UInt16.self) + o, v = values[l].assumingMemoryBound(to: UInt16.self) + o
             for d in 0..<headDim {
                 k[d] = bfloat16Bits(key[d])
@@ -65,6 +65,9 @@ public final class KVCache {
             }
         }
     }
+
+    /// Bytes of the keys and values of every layer.
+    public var byteCount: Int { 2 * layers * bytesPerLayer }
 
     /// Whether `slot` of batch row `b` has been written.
     public func isWritten(row b: Int, slot: Int) -> Bool { written[b * slots + slot] }

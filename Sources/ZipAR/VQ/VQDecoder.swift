@@ -15,14 +15,18 @@ public final class VQDecoder: Sendable {
     /// `config`; every width (codebook, z_channels, each level) is read from the weights' shapes, and every
     /// weight the decoder uses must be present with the shape those widths imply. Other keys (encoder.*,
     /// quant_conv.*, quantize.codebook_used) are ignored. Errors are `CheckpointError`s naming the key.
+    /// Each tensor's mapped pages are dropped once it is read, so the file's bytes do not stay resident.
     public convenience init(config: VQConfig, checkpoint: Checkpoint) throws {
         let layout = try VQDecoderLayout(config: config, checkpoint: checkpoint)
-        try self.init(weights: VQDecoderWeights(layout: layout, read: checkpoint.floats))
+        try self.init(weights: VQDecoderWeights(layout: layout, read: checkpoint.floatsReleasingPages))
     }
 
     init(weights: VQDecoderWeights) {
         self.weights = weights
     }
+
+    /// Bytes of every weight held (convolution weights and biases, Winograd filters, norms, codebook).
+    public var byteCount: Int { weights.byteCount }
 
     /// Codes in the codebook: tokens must lie in 0..<codebookSize.
     public var codebookSize: Int { weights.layout.codebookSize }

@@ -23,6 +23,9 @@ struct ConvWeights {
         winograd = withWinograd && kernel == 3 ? Winograd.filters(weight, cout: cout, cin: cin) : nil
     }
 
+    /// Bytes held: weight, bias and Winograd filters.
+    var byteCount: Int { 4 * (weight.count + bias.count + (winograd?.count ?? 0)) }
+
     /// Several 1×1 convolutions over the same input stacked into one (outputs concatenated).
     init(stacking parts: [ConvWeights]) {
         cin = parts[0].cin
@@ -38,6 +41,9 @@ struct ConvWeights {
 struct NormWeights {
     let gamma: [Float]
     let beta: [Float]
+
+    /// Bytes held.
+    var byteCount: Int { 4 * (gamma.count + beta.count) }
 
     init(_ read: WeightReader, _ prefix: String, channels: Int) throws {
         gamma = try read(prefix + ".weight", [channels])
@@ -55,6 +61,9 @@ struct ResnetWeights {
     let norm2: NormWeights
     let conv2: ConvWeights
     let shortcut: ConvWeights?
+
+    /// Bytes held.
+    var byteCount: Int { norm1.byteCount + conv1.byteCount + norm2.byteCount + conv2.byteCount + (shortcut?.byteCount ?? 0) }
 
     init(_ read: WeightReader, _ prefix: String, cin: Int, cout: Int, withWinograd: Bool = false) throws {
         self.cin = cin
@@ -74,6 +83,9 @@ struct AttentionWeights {
     let norm: NormWeights
     let qkv: ConvWeights
     let projOut: ConvWeights
+
+    /// Bytes held.
+    var byteCount: Int { norm.byteCount + qkv.byteCount + projOut.byteCount }
 
     init(_ read: WeightReader, _ prefix: String, channels: Int) throws {
         self.channels = channels
@@ -140,6 +152,15 @@ struct VQDecoderWeights {
         self.levels = levels
         normOut = try NormWeights(read, "decoder.norm_out", channels: width)
         convOut = try ConvWeights(read, "decoder.conv_out", cin: width, cout: 3, kernel: 3, withWinograd: true)
+    }
+
+    /// Bytes of every weight held.
+    var byteCount: Int {
+        let parts = [postQuantConv.byteCount, convIn.byteCount, midRes1.byteCount, midAttention.byteCount, midRes2.byteCount,
+                     normOut.byteCount, convOut.byteCount, 4 * codebook.count]
+        return parts.reduce(0, +) + levels.reduce(0) { sum, level in
+            sum + level.res.reduce(0) { $0 + $1.byteCount } + level.attention.reduce(0) { $0 + $1.byteCount } + (level.upsample?.byteCount ?? 0)
+        }
     }
 
     /// Each row divided by max(‖row‖₂, 1e-12), as torch.nn.functional.normalize.

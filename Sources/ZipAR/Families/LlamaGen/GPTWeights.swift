@@ -20,6 +20,12 @@ public struct GPTWeights: Sendable {
         output.byteCount + layers.reduce(0) { $0 + $1.matrixBytes }
     }
 
+    /// Bytes of every weight held: packed matrices (scales included), embeddings and norms.
+    public var byteCount: Int {
+        classEmbedding.byteCount + tokenEmbedding.byteCount + streamedBytes + 4 * norm.count
+            + layers.reduce(0) { $0 + 4 * ($1.attentionNorm.count + $1.ffnNorm.count) }
+    }
+
     /// Every weight name and shape a checkpoint must hold for `config` (extra keys are ignored).
     public static func expectedShapes(_ c: GPTConfig) -> [(String, [Int])] {
         var list: [(String, [Int])] = [
@@ -45,12 +51,13 @@ public struct GPTWeights: Sendable {
     }
 
     /// Loads and verifies every weight; the first missing or mis-shaped one is an error naming the key.
-    /// Matrices are kept in `precision` (bfloat16 halves the bytes every pass reads); norms stay float32.
+    /// Matrices are kept in `precision` (bfloat16 halves the bytes every pass reads, int8 quarters them);
+    /// embeddings in `precision.gathered`; norms stay float32.
     public init(config c: GPTConfig, checkpoint ck: Checkpoint, precision: WeightPrecision = .float32) throws {
         let load = WeightLoader(checkpoint: ck, precision: precision)
         for (name, shape) in GPTWeights.expectedShapes(c) { _ = try load.entry(name, shape) }
-        classEmbedding = try load.matrix("cls_embedding.embedding_table.weight", rows: c.classTableRows, cols: c.dim)
-        tokenEmbedding = try load.matrix("tok_embeddings.weight", rows: c.vocab_size, cols: c.dim)
+        classEmbedding = try load.embedding("cls_embedding.embedding_table.weight", rows: c.classTableRows, cols: c.dim)
+        tokenEmbedding = try load.embedding("tok_embeddings.weight", rows: c.vocab_size, cols: c.dim)
         norm = try load.vector("norm.weight", c.dim)
         output = try load.matrix("output.weight", rows: c.vocab_size, cols: c.dim)
         layers = try (0..<c.n_layer).map { i in
@@ -71,13 +78,13 @@ public struct GPTWeights: Sendable {
     }
 
     /// Weights at `c`'s real shapes: every matrix (embeddings included) from `values(rows, cols)`, called
-    /// in a fixed order, and every norm 1.
+    /// in a fixed order, and every norm 1; embeddings in `precision.gathered`.
     init(shapesOf c: GPTConfig, precision: WeightPrecision, values: (Int, Int) -> [Float]) {
-        func r(_ rows: Int, _ cols: Int) -> WeightMatrix { WeightMatrix(rows: rows, cols: cols, values(rows, cols), precision: precision) }
-        classEmbedding = r(c.classTableRows, c.dim)
-        tokenEmbedding = r(c.vocab_size, c.dim)
+        func r(_ rows: Int, _ cols: Int, _ p: WeightPrecision) -> WeightMatrix { WeightMatrix(rows: rows, cols: cols, values(rows, cols), precision: p) }
+        classEmbedding = r(c.classTableRows, c.dim, precision.gathered)
+        tokenEmbedding = r(c.vocab_size, c.dim, precision.gathered)
         norm = [Float](repeating: 1, count: c.dim)
-        output = r(c.vocab_size, c.dim)
+        output = r(c.vocab_size, c.dim, precision)
         layers = (0..<c.n_layer).map { _ in DecoderLayerWeights.filled(c.shape, precision: precision, values: values) }
     }
 

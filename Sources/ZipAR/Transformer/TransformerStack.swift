@@ -49,11 +49,13 @@ public final class TransformerStack {
                         scores: cache.slots * ComputeThreads.count)
         let b = scratch
         for (l, lw) in layers.enumerated() {
-            lw.attentionNorm.withUnsafeBufferPointer { rmsNorm(x, weight: $0.baseAddress!, out: b.h, rows: rows, n: s.dim, eps: s.normEps) }
+            normRows(x, lw.attentionNorm, out: b.h, rows: rows)
             lw.wqkv.apply(b.h, m: rows, to: b.qkv)
+            eachRowRange(rows) { range in
+                for e in range { rotary.apply(b.qkv + e * qkvWidth, heads: nH + nKV, position: batch[e].input.position) }  // q, k adjacent
+            }
             for (e, entry) in batch.enumerated() {
                 let r = b.qkv + e * qkvWidth, position = entry.input.position
-                rotary.apply(r, heads: nH + nKV, position: position)  // q and k heads are adjacent
                 for g in 0..<nKV {
                     cache.store(layer: l, batch: entry.row, head: g, slot: position, key: r + (nH + g) * hd, value: r + (nH + nKV + g) * hd)
                 }
@@ -62,10 +64,23 @@ public final class TransformerStack {
             attend(batch, qkv: b.qkv, layer: l, cache: cache, out: b.att, scores: b.scores)
             lw.wo.apply(b.att, m: rows, to: x, accumulate: true)
 
-            lw.ffnNorm.withUnsafeBufferPointer { rmsNorm(x, weight: $0.baseAddress!, out: b.h, rows: rows, n: s.dim, eps: s.normEps) }
+            normRows(x, lw.ffnNorm, out: b.h, rows: rows)
             lw.w13.apply(b.h, m: rows, to: b.ffn)
-            for r in 0..<rows { siluMultiply(gate: b.ffn + r * 2 * hidden, up: b.ffn + r * 2 * hidden + hidden, count: hidden) }
+            eachRowRange(rows) { range in
+                for r in range { siluMultiply(gate: b.ffn + r * 2 * hidden, up: b.ffn + r * 2 * hidden + hidden, count: hidden) }
+            }
             lw.w2.apply(b.ffn, m: rows, ldx: 2 * hidden, to: x, accumulate: true)
+        }
+    }
+
+    /// out[r] = rmsnorm(x[r]) · weight for `rows` rows, split over the cores when there are many.
+    private func normRows(_ x: UnsafePointer<Float>, _ weight: [Float], out: UnsafeMutablePointer<Float>, rows: Int) {
+        let dim = shape.dim, eps = shape.normEps
+        weight.withUnsafeBufferPointer { w in
+            eachRowRange(rows) { range in
+                rmsNorm(x + range.lowerBound * dim, weight: w.baseAddress!, out: out + range.lowerBound * dim,
+                        rows: range.count, n: dim, eps: eps)
+            }
         }
     }
 
@@ -104,6 +119,13 @@ private final class StackScratch {
     }
 
     deinit { [h, qkv, att, ffn, scores].forEach { $0.deallocate() } }
+}
+
+/// Runs `body` over 0..<rows: at once for a few rows, split into one contiguous range per core for many
+/// (each row is computed the same either way).
+func eachRowRange(_ rows: Int, _ body: (Range<Int>) -> Void) {
+    if rows < 16 { body(0..<rows); return }
+    parallelRanges(rows) { body($0..<$1) }
 }
 
 /// A buffer of floats grown on demand and reused (a family model's own scratch).

@@ -9,24 +9,31 @@ struct Bench: ParsableCommand {
         Times whole images (one generate call each) per schedule, a VQ decode of one image, the memory read \
         bandwidth (the floor a pass cannot beat: its weight bytes at that bandwidth) and an sgemm peak, all \
         in one run. Other work on the machine disturbs the numbers: the report shows the load average.
+        --model janus-pro-1b|janus-pro-7b times Janus-Pro at its real shapes (384 px, 24×24 tokens, a fixed \
+        17-token prompt, CFG 5, temperature 1, no top-k, bfloat16 unless --weights-dtype says otherwise; \
+        schedules raster,zipar-reference:8 unless --schedules says otherwise).
         """)
 
     @Option(name: .customLong("gpt-model"), help: "LlamaGen preset: \(GPTConfig.presetNames.joined(separator: ", ")) (default GPT-B).")
     var gptModel: String?
 
+    @Option(help: "Text-to-image model at its real shapes: \(BenchmarkPlan.janusNames.joined(separator: ", ")) (instead of --gpt-model).")
+    var model: String?
+
     @Option(name: .customLong("image-size"), help: "Image size in pixels, divisible by 16 (default 256; the grid is this ÷ 16).")
     var imageSize: Int?
 
-    @Option(name: .customLong("weights-dtype"), help: "Storage of the GPT's weight matrices and KV cache: float32, bfloat16 or int8 (int8 matrices keep a bfloat16 KV cache).")
-    var weightsDtype: String = "float32"
+    @Option(name: .customLong("weights-dtype"), help: "Storage of the weight matrices and KV cache: float32, bfloat16 or int8 (int8 matrices keep a bfloat16 KV cache; default float32, Janus bfloat16).")
+    var weightsDtype: String?
 
     @Option(help: ArgumentHelp("""
         Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the \
         minimum window; no number: half the grid width). zipar-adaptive also reports its drafts, accepted and \
         rejected per image: with random weights the acceptance says nothing about quality, only the passes and \
-        the time it leads to are measured.
+        the time it leads to are measured. Default raster,zipar-reference:8,zipar-reference:4 (Janus: \
+        raster,zipar-reference:8).
         """, valueName: "list"))
-    var schedules: String = "raster,zipar-reference:8,zipar-reference:4"
+    var schedules: String?
 
     @Option(help: "Untimed rounds first (one image per schedule each).")
     var warmup: Int = 1
@@ -49,8 +56,17 @@ struct Bench: ParsableCommand {
     func run() throws {
         var plan: BenchmarkPlan
         if smoke {
-            guard gptModel == nil, imageSize == nil else { throw UsageError("--smoke uses its own tiny model: drop --gpt-model and --image-size") }
+            guard gptModel == nil, imageSize == nil, model == nil else {
+                throw UsageError("--smoke uses its own tiny model: drop --gpt-model, --model and --image-size")
+            }
             plan = .smoke
+        } else if let model {
+            guard gptModel == nil else { throw UsageError("--model and --gpt-model name two models: give one") }
+            guard imageSize == nil else { throw UsageError("--image-size: \(model) is timed at its one trained size (384 px)") }
+            guard let janus = BenchmarkPlan.janus(model) else {
+                throw UsageError("--model '\(model)': expected one of \(BenchmarkPlan.janusNames.joined(separator: ", "))")
+            }
+            plan = janus
         } else {
             let name = gptModel ?? "GPT-B", size = imageSize ?? 256
             guard GPTConfig.presetNames.contains(name) else {
@@ -61,13 +77,13 @@ struct Bench: ParsableCommand {
             }
             plan = preset
         }
-        guard let precision = WeightPrecision(rawValue: weightsDtype) else {
-            throw UsageError("--weights-dtype '\(weightsDtype)': expected float32, bfloat16 or int8")
+        guard let precision = weightsDtype.map({ WeightPrecision(rawValue: $0) }) ?? plan.precision else {
+            throw UsageError("--weights-dtype '\(weightsDtype ?? "")': expected float32, bfloat16 or int8")
         }
         guard warmup >= 0 else { throw UsageError("--warmup \(warmup): must be 0 or more") }
         guard repeats >= 1 else { throw UsageError("--repeats \(repeats): must be 1 or more") }
         do {
-            plan.schedules = try ScheduleSpec.parseList(schedules, width: plan.gpt.gridSize)
+            if let schedules { plan.schedules = try ScheduleSpec.parseList(schedules, width: plan.gridSide) }
         } catch let error as ScheduleSpecError {
             throw UsageError("--schedules \(error.description)")
         }

@@ -13,35 +13,61 @@ public struct BenchmarkReport: Codable, Sendable {
     public var bandwidth: BandwidthProbe.Result
     public var bandwidthSingleThread: BandwidthProbe.Result
     public var matmul: MatmulProbe.Result
-    /// Milliseconds a pass would take if it did nothing but read `model.bytesReadPerPass` at the best
-    /// all-core bandwidth.
+    /// The bandwidth floor: milliseconds a pass would take if it did nothing but read
+    /// `model.bytesReadPerPass` at the best all-core bandwidth. (Each schedule also has a FLOP floor.)
     public var floorMsPerPass: Double
     public var schedules: [ScheduleReport]
     public var vqDecode: VQDecodeReport?
-    /// Peak resident memory (getrusage ru_maxrss) of the model work, taken before the probes allocate.
+    /// Peak resident memory (getrusage ru_maxrss) of the model work (images and decodes), taken before
+    /// the probes allocate.
     public var peakResidentMebibytes: Double
+    /// The same after the images, before the VQ decoder is built: what generation holds.
+    public var peakResidentGenerationMebibytes: Double
+    /// peakResidentGenerationMebibytes / (model.residentWeightBytes + model.kvCacheBytes).
+    public var peakResidentToNeeded: Double
 }
 
 /// The GPT that was timed.
 public struct ModelReport: Codable, Sendable {
     public var name: String
+    /// "llamagen" or "janus".
+    public var family: String
     public var dim: Int
     public var layers: Int
     public var heads: Int
+    public var kvHeads: Int
+    public var ffnHidden: Int
+    /// Image-token vocabulary (the logits' width).
     public var vocabSize: Int
+    /// Condition tokens before the grid (class tokens, or the prompt).
+    public var conditionTokens: Int
     public var gridHeight: Int
     public var gridWidth: Int
     public var imageSize: Int
     /// "float32" or "bfloat16" (the matrices; norms are float32).
     public var weightPrecision: String
-    /// Weights in total, embeddings included.
+    /// Weights in total, embeddings included (Janus: the text embedding too, though the benchmark computes
+    /// its rows instead of storing them).
     public var parameters: Int
+    /// Elements of the matrices every pass streams (layers, head; Janus: and the aligner): the FLOP floor
+    /// counts 2 FLOPs per element per row.
+    public var streamedParameters: Int
     /// Bytes each pass reads in full: layer matrices, output head and norms (embedding rows not counted).
     public var bytesReadPerPass: Int
+    /// Bytes of the weights held in memory: packed matrices, norms, biases, stored embeddings (not Janus's
+    /// text embedding, whose prompt rows are read from the checkpoint, here computed).
+    public var residentWeightBytes: Int
+    /// Bytes of one image's KV cache: batch rows (2 with CFG) × layers × K and V × kv heads × slots × head_dim.
+    public var kvCacheBytes: Int
+    /// Seconds to build the random weights.
+    public var loadSeconds: Double
 }
 
 /// The sampling and repetition settings.
 public struct SettingsReport: Codable, Sendable {
+    /// What the images are conditioned on ("class 207", "prompt of 17 tokens").
+    public var condition: String
+    /// The plan's class label (used by class-conditioned models only).
     public var classLabel: Int
     public var cfgScale: Float
     public var topK: Int
@@ -67,12 +93,20 @@ public struct ScheduleReport: Codable, Sendable {
     public var msPerPass: Double
     /// Sampled tokens per pass (grid cells / passes).
     public var tokensPerPass: Double
-    /// Inputs fed per pass (sampled plus discarded ones).
+    /// Inputs fed per pass (sampled plus discarded ones), averaged over the passes.
     public var inputsPerPass: Double
+    /// Rows every streamed matrix multiplies per pass: inputsPerPass × batch rows (2 with CFG).
+    public var rowsPerPass: Double
     /// bytesReadPerPass / msPerPass, in GB/s.
     public var achievedGigabytesPerSecond: Double
-    /// msPerPass / floorMsPerPass.
+    /// 2 · model.streamedParameters · rowsPerPass at the sgemm probe's best rate, in ms.
+    public var flopFloorMsPerPass: Double
+    /// Which floor is higher: "bandwidth" or "flops".
+    public var floorBinds: String
+    /// msPerPass / max(floorMsPerPass, flopFloorMsPerPass).
     public var ratioToFloor: Double
+    /// msPerPass / floorMsPerPass (the bandwidth floor alone).
+    public var ratioToBandwidthFloor: Double
     /// secondsMedian / raster's secondsMedian in the same run (nil when raster was not run).
     public var ratioToRaster: Double?
     /// zipar-adaptive: drafts proposed, accepted and rejected in the last timed image (with random weights

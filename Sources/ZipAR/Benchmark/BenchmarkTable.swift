@@ -15,25 +15,34 @@ extension BenchmarkReport {
         let m = model, s = settings
         let load = [loadAverageStart, loadAverageEnd].map { $0.map { f($0, 2) } ?? "?" }.joined(separator: " → ")
         let blas = machine.blasThreads.map { ", OpenBLAS \($0)" } ?? ""
+        let mb = { (bytes: Int) in f(Double(bytes) / 1e6, 1) + " MB" }
+        let topK = s.topK > 0 ? "\(s.topK)" : "none"
         var lines = [
             "zipar bench: \(m.name), \(m.imageSize)×\(m.imageSize) px (\(m.gridHeight)×\(m.gridWidth) tokens), random \(m.weightPrecision) weights, "
-                + "CFG \(f(Double(s.cfgScale), 1)), top-k \(s.topK), temperature \(f(Double(s.temperature), 1)), seed \(s.seed)",
+                + "\(s.condition), CFG \(f(Double(s.cfgScale), 1)), top-k \(topK), temperature \(f(Double(s.temperature), 1)), seed \(s.seed)",
+            "model: \(m.family), dim \(m.dim), \(m.layers) layers, \(m.heads)/\(m.kvHeads) heads, FFN \(m.ffnHidden), "
+                + "\(m.vocabSize) image tokens, \(f(Double(m.parameters) / 1e6, 1)) M parameters "
+                + "(\(f(Double(m.streamedParameters) / 1e6, 1)) M streamed per pass); weights built in \(f(m.loadSeconds, 1)) s",
             "machine: \(machine.cpuModel), \(machine.cores) cores (kernels \(machine.computeThreads) threads\(blas)), "
                 + "\(machine.build) build, \(date), load \(load)",
             "memory read (\(bandwidth.bufferBytes >> 20) MiB, best of \(bandwidth.repeats)): \(bandwidth.threads) threads "
                 + "\(f(bandwidth.bestGigabytesPerSecond, 1)) GB/s, 1 thread \(f(bandwidthSingleThread.bestGigabytesPerSecond, 1)) GB/s",
             "sgemm \(matmul.size)³ (best of \(matmul.repeats)): \(f(matmul.bestGflops, 1)) GFLOP/s",
             "weights read per pass: \(f(Double(m.bytesReadPerPass) / 1e6, 1)) MB (layer matrices, head, norms; embedding rows not counted)"
-                + " → floor \(f(floorMsPerPass, 2)) ms/pass",
+                + " → bandwidth floor \(f(floorMsPerPass, 2)) ms/pass",
+            "FLOP floor per pass: 2 × \(f(Double(m.streamedParameters) / 1e6, 1)) M streamed parameters × rows/pass "
+                + "(inputs/pass × batch rows) at the sgemm peak; ×floor = ms/pass / max(bandwidth floor, FLOP floor)",
             "",
         ]
         let adaptive = schedules.contains { $0.drafts > 0 }
-        let header = ["schedule", "s/image", "best", "spread", "passes", "ms/pass", "tokens/pass", "GB/s", "×floor", "×raster"]
+        let header = ["schedule", "s/image", "best", "spread", "passes", "ms/pass", "tokens/pass", "rows/pass", "GB/s",
+                      "bw floor", "FLOP floor", "×floor", "binds", "×raster"]
             + (adaptive ? ["drafts (accepted/rejected)"] : [])
         var rows = [header]
         for r in schedules {
             rows.append([r.name, f(r.secondsMedian, 2), f(r.secondsBest, 2), f(r.spread * 100, 1) + "%", "\(r.passes)", f(r.msPerPass, 2),
-                         f(r.tokensPerPass, 2), f(r.achievedGigabytesPerSecond, 1), f(r.ratioToFloor, 2),
+                         f(r.tokensPerPass, 2), f(r.rowsPerPass, 2), f(r.achievedGigabytesPerSecond, 1), f(floorMsPerPass, 2),
+                         f(r.flopFloorMsPerPass, 2), f(r.ratioToFloor, 2), r.floorBinds,
                          r.ratioToRaster.map { f($0, 2) } ?? "–"] + (adaptive ? [r.drafts > 0 ? "\(r.drafts) (\(r.accepted)/\(r.rejected))" : "–"] : []))
         }
         let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
@@ -54,7 +63,10 @@ extension BenchmarkReport {
                          + "(3×3 and 1×1 convs, attention products) → \(f(v.achievedGflops, 1)) GFLOP/s, "
                          + "\(f(v.fractionOfMatmulPeak, 2)) of the sgemm peak")
         }
-        lines.append("peak RSS: \(f(peakResidentMebibytes, 0)) MiB (model work, before the probes)")
+        let needed = m.residentWeightBytes + m.kvCacheBytes
+        lines.append("peak RSS: \(f(peakResidentGenerationMebibytes, 0)) MiB after the images "
+                     + "(\(f(peakResidentMebibytes, 0)) MiB with the decode, before the probes); needed: weights \(mb(m.residentWeightBytes))"
+                     + " + KV cache \(mb(m.kvCacheBytes)) = \(mb(needed)) (\(f(Double(needed) / 1048576, 0)) MiB) → peak RSS / needed = \(f(peakResidentToNeeded, 2))")
         return lines.joined(separator: "\n")
     }
 }

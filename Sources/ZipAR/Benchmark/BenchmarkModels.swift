@@ -1,0 +1,90 @@
+import Foundation
+
+/// A benchmark's model built with random weights: the generator and condition to time, and the sizes
+/// the floors and the memory budget are computed from.
+struct BuiltBenchmarkModel {
+    var generator: ImageGenerator
+    var options: GenerationOptions
+    var family: String
+    var shape: TransformerShape
+    /// Image-token vocabulary (logit rows).
+    var vocabSize: Int
+    /// Condition tokens before the grid (class tokens, or the prompt).
+    var conditionTokens: Int
+    /// Weights in total (Janus: the text embedding included, though it is never stored).
+    var parameters: Int
+    /// Elements of the matrices one pass streams (layers, head, aligner): the FLOP floor's weights.
+    var streamedParameters: Int
+    /// Bytes one pass reads in full: those matrices packed, plus the norms.
+    var bytesReadPerPass: Int
+    /// Bytes of every weight the model keeps in memory (packed matrices, norms, biases, stored embeddings).
+    var residentWeightBytes: Int
+    /// Bytes of the KV cache for one image (the CFG pair: batch 2), keys and values, every slot.
+    var kvCacheBytes: Int
+    /// Seconds to build the random weights.
+    var loadSeconds: Double
+}
+
+extension BuiltBenchmarkModel {
+    static func build(_ plan: BenchmarkPlan) throws -> BuiltBenchmarkModel {
+        let batch = plan.cfgScale > 1 ? 2 : 1
+        func kvBytes(_ s: TransformerShape, slots: Int) -> Int { batch * s.layers * s.kvHeads * slots * s.headDim * 2 * plan.precision.size }
+        switch plan.model {
+        case .llamaGen(let c):
+            var weights: GPTWeights!
+            let load = Stopwatch.time { weights = GPTWeights(uniformRandomFor: c, seed: plan.weightSeed, precision: plan.precision) }
+            let generator = ImageGenerator(model: GPT(config: c, weights: weights))
+            let options = GenerationOptions(classLabel: plan.classLabel, cfgScale: plan.cfgScale, sampling: plan.sampling, seed: plan.seed)
+            let layout = try generator.layout(for: options.condition)
+            return BuiltBenchmarkModel(
+                generator: generator, options: options, family: "llamagen", shape: c.shape, vocabSize: c.vocab_size,
+                conditionTokens: layout.conditionTokens, parameters: weights.parameterCount,
+                streamedParameters: weights.streamedParameterCount, bytesReadPerPass: weights.bytesReadPerPass,
+                residentWeightBytes: weights.residentBytes, kvCacheBytes: kvBytes(c.shape, slots: layout.slots), loadSeconds: load)
+        case .janus(let j):
+            var weights: JanusWeights!
+            let load = Stopwatch.time {
+                weights = JanusWeights(randomFor: j.config, codes: j.codes, embedDim: j.embedDim, headWidth: j.headWidth,
+                                       seed: plan.weightSeed, precision: plan.precision)
+            }
+            let prompt = JanusPrompt(tokenizer: try placeholderTokenizer(), bos: j.bos, pad: j.pad, beginOfImage: j.beginOfImage)
+            let generator = ImageGenerator(model: JanusModel(config: j.config, weights: weights, prompt: prompt))
+            let options = GenerationOptions(condition: .promptTokens(j.promptTokens), cfgScale: plan.cfgScale,
+                                            sampling: plan.sampling, seed: plan.seed)
+            let layout = try generator.layout(for: options.condition)
+            let s = j.config.text.shape
+            return BuiltBenchmarkModel(
+                generator: generator, options: options, family: "janus", shape: s, vocabSize: weights.imageVocabulary,
+                conditionTokens: layout.conditionTokens,
+                parameters: weights.streamedParameterCount + weights.textEmbedding.rows * s.dim + weights.smallParameterCount,
+                streamedParameters: weights.streamedParameterCount,
+                bytesReadPerPass: weights.streamedBytes + weights.normCount * MemoryLayout<Float>.size,
+                residentWeightBytes: weights.streamedBytes + weights.smallParameterCount * MemoryLayout<Float>.size,
+                kvCacheBytes: kvBytes(s, slots: layout.slots), loadSeconds: load)
+        }
+    }
+
+    /// `JanusPrompt` wants a tokenizer, which a pre-tokenized prompt never calls: an empty byte-level BPE.
+    private static func placeholderTokenizer() throws -> BPETokenizer {
+        let path = NSTemporaryDirectory() + "zipar-bench-tokenizer-\(getpid()).json"
+        try Data(#"{"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}, "model": {"type": "BPE", "vocab": {}, "merges": []}}"#.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try BPETokenizer(contentsOf: path)
+    }
+}
+
+extension JanusWeights {
+    /// Elements of the matrices `streamedBytes` counts (layers, generation head, aligner).
+    var streamedParameterCount: Int {
+        let matrices = layers.flatMap { [$0.wqkv, $0.wo, $0.w13, $0.w2] } + [headProjection.weight, headOutput.weight] + aligner.map(\.weight)
+        return matrices.reduce(0) { $0 + $1.rows * $1.cols }
+    }
+
+    /// RMSNorm weights (the layers' two and the final one).
+    var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.attentionNorm.count + $1.ffnNorm.count } }
+
+    /// The float32 parameters beside the matrices: norms, biases and the gen_embed table.
+    var smallParameterCount: Int {
+        normCount + ([headProjection, headOutput] + aligner).reduce(0) { $0 + ($1.bias?.count ?? 0) } + imageEmbedding.count
+    }
+}

@@ -31,7 +31,7 @@ final class JanusRealWeightsTests: XCTestCase {
         }
         let loaded = try ModelRegistry.load(directory: dir)
         let model = try XCTUnwrap(loaded.model as? JanusModel)
-        var ids = model.prompt.tokenizer.encode("A portrait of young girl. masterpiece, film grained, best quality.<begin_of_image>")
+        var ids = try XCTUnwrap(model.prompt.tokenizer).encode("A portrait of young girl. masterpiece, film grained, best quality.<begin_of_image>")
         if ids.first != model.prompt.bos { ids.insert(model.prompt.bos, at: 0) }
         XCTAssertEqual(ids.count, 17)
         XCTAssertEqual(loaded.sampling.cfgScale, 5)

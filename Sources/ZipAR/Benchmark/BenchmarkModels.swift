@@ -47,7 +47,7 @@ extension BuiltBenchmarkModel {
                 weights = JanusWeights(randomFor: j.config, codes: j.codes, embedDim: j.embedDim, headWidth: j.headWidth,
                                        seed: plan.weightSeed, precision: plan.precision)
             }
-            let prompt = JanusPrompt(tokenizer: try placeholderTokenizer(), bos: j.bos, pad: j.pad, beginOfImage: j.beginOfImage)
+            let prompt = JanusPrompt(tokenizer: nil, bos: j.bos, pad: j.pad, beginOfImage: j.beginOfImage)
             let generator = ImageGenerator(model: JanusModel(config: j.config, weights: weights, prompt: prompt))
             let options = GenerationOptions(condition: .promptTokens(j.promptTokens), cfgScale: plan.cfgScale,
                                             sampling: plan.sampling, seed: plan.seed)
@@ -62,14 +62,6 @@ extension BuiltBenchmarkModel {
                 residentWeightBytes: weights.streamedBytes + weights.smallParameterCount * MemoryLayout<Float>.size,
                 kvCacheBytes: kvBytes(s, slots: layout.slots), loadSeconds: load)
         }
-    }
-
-    /// `JanusPrompt` wants a tokenizer, which a pre-tokenized prompt never calls: an empty byte-level BPE.
-    private static func placeholderTokenizer() throws -> BPETokenizer {
-        let path = NSTemporaryDirectory() + "zipar-bench-tokenizer-\(getpid()).json"
-        try Data(#"{"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}, "model": {"type": "BPE", "vocab": {}, "merges": []}}"#.utf8).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        return try BPETokenizer(contentsOf: path)
     }
 }
 

@@ -37,7 +37,7 @@ public final class JanusModel: ImageTokenModel {
     public func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning {
         let ids: [Int]
         switch condition {
-        case .prompt(let text): ids = prompt.tokens(text)
+        case .prompt(let text): ids = try prompt.tokens(text)
         case .promptTokens(let given): ids = given
         case .classLabel: throw GenerationError.wrongCondition(expected: "a text prompt")
         }

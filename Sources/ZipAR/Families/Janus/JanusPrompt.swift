@@ -5,7 +5,8 @@ import Foundation
 /// classifier-free guidance the same sequence with every token but BOS and `<begin_of_image>` replaced by
 /// the pad token (what transformers' `generate(generation_mode="image")` feeds the unconditional rows).
 public struct JanusPrompt: Sendable {
-    public let tokenizer: BPETokenizer
+    /// The folder's tokenizer; nil for a model fed pre-tokenized prompts only (random-weight benchmarks).
+    public let tokenizer: BPETokenizer?
     public let bos: Int, pad: Int, beginOfImage: Int
 
     /// The text that is tokenized for `prompt` (an empty prompt gives the template alone: an image
@@ -14,7 +15,7 @@ public struct JanusPrompt: Sendable {
         "<|User|>: " + prompt.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n<|Assistant|>:" + "<begin_of_image>"
     }
 
-    public init(tokenizer: BPETokenizer, bos: Int, pad: Int, beginOfImage: Int) {
+    public init(tokenizer: BPETokenizer?, bos: Int, pad: Int, beginOfImage: Int) {
         self.tokenizer = tokenizer
         self.bos = bos
         self.pad = pad
@@ -22,7 +23,8 @@ public struct JanusPrompt: Sendable {
     }
 
     /// The conditional row: the template's tokens, starting with BOS.
-    public func tokens(_ prompt: String) -> [Int] {
+    public func tokens(_ prompt: String) throws -> [Int] {
+        guard let tokenizer else { throw GenerationError.wrongCondition(expected: "pre-tokenized prompts (it has no tokenizer)") }
         let ids = tokenizer.encode(JanusPrompt.text(prompt))
         return ids.first == bos ? ids : [bos] + ids
     }

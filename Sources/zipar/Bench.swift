@@ -41,6 +41,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed rounds; the median is reported.")
     var repeats: Int = 3
 
+    @Option(help: "Images per generate call, sharing every pass (class models cycle through LlamaGen's sample classes 207, 360, 387, 974, 88, 979, 417, 279); the table adds images/s.")
+    var batch: Int = 1
+
     @Flag(name: .customLong("no-decode"), help: "Skip the VQ decode.")
     var noDecode = false
 
@@ -90,6 +93,8 @@ struct Bench: ParsableCommand {
         plan.precision = precision
         plan.warmup = warmup
         plan.repeats = repeats
+        guard batch >= 1 else { throw UsageError("--batch \(batch): must be 1 or more") }
+        plan.batch = batch
         if noDecode { plan.vq = nil }
         let report = try Benchmark.run(plan) { line in
             if !quiet { FileHandle.standardError.write("bench: \(line)\n".data(using: .utf8)!) }

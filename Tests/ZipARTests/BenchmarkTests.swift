@@ -2,6 +2,23 @@ import XCTest
 @testable import ZipAR
 
 final class BenchmarkTests: XCTestCase {
+    /// A batch of 3 shares its passes: the same pass counts as one image, three images' tokens and rows
+    /// per pass, images/s the inverse of seconds per image.
+    func testBatchReport() throws {
+        var plan = BenchmarkPlan.smoke
+        (plan.warmup, plan.repeats, plan.vq, plan.batch) = (0, 1, nil, 3)
+        let report = try Benchmark.run(plan)
+        let (h, w) = (report.model.gridHeight, report.model.gridWidth)
+        XCTAssertEqual(report.settings.batch, 3)
+        XCTAssertEqual(report.schedules.map(\.passes), [h * w, 2 * w + (h - 2) * 8, 2 * w + (h - 2) * 4])
+        for s in report.schedules {
+            XCTAssertEqual(s.tokensPerPass * Double(s.passes), Double(3 * h * w), accuracy: 1e-9, s.name)
+            XCTAssertEqual(s.imagesPerSecond * s.secondsMedian, 1, accuracy: 1e-9, s.name)
+        }
+        XCTAssertEqual(report.schedules[0].rowsPerPass, 3 * 2, accuracy: 1e-9)
+        XCTAssertTrue(report.table().contains("batches of 3"))
+    }
+
     /// The smoke plan runs end to end: positive timings and rates, passes as the schedule formulas say,
     /// zipar-adaptive's drafts in the table.
     func testSmokeReportIsSane() throws {

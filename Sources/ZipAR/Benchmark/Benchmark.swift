@@ -23,16 +23,24 @@ public enum Benchmark {
         func label(_ round: Int) -> String {
             round >= plan.warmup ? "run \(round - plan.warmup + 1)/\(plan.repeats)" : "warm-up \(round + 1)/\(plan.warmup)"
         }
+        guard plan.batch >= 1 else { throw BenchmarkError("the batch must hold at least 1 image") }
+        let batch = (0..<plan.batch).map { k -> GenerationOptions in
+            var o = options
+            o.seed = options.seed &+ UInt64(k)
+            if case .classLabel = o.condition, plan.batch > 1 { o.condition = .classLabel(plan.batchLabels[k % plan.batchLabels.count]) }
+            return o
+        }
         for round in 0..<plan.warmup + plan.repeats {
             for (i, schedule) in plan.schedules.enumerated() {
-                var result: GenerationResult?
-                let t = try Stopwatch.time { result = try generator.generate(schedule, options: options) }
-                log("\(label(round)) \(schedule): \(String(format: "%.2f", t)) s, \(result!.stats.forward_passes) passes")
+                var results: [GenerationResult] = []
+                let t = try Stopwatch.time { results = try generator.generate(schedule, batch: batch) }
+                let merged = BatchStats(results.map(\.stats))
+                log("\(label(round)) \(schedule): \(String(format: "%.2f", t)) s for \(plan.batch) image(s), \(merged.forward_passes) passes")
                 if round >= plan.warmup {
-                    seconds[i].append(t)
-                    stats[i] = result!.stats
+                    seconds[i].append(t / Double(plan.batch))
+                    stats[i] = merged
                 }
-                tokens = result!.tokens
+                tokens = results[0].tokens
             }
         }
         // before the decoder exists: what generation alone holds
@@ -56,14 +64,14 @@ public enum Benchmark {
 
         let bytes = built.bytesReadPerPass
         let floorMs = Double(bytes) / (bandwidth.bestGigabytesPerSecond * 1e9) * 1e3
-        let batch = plan.cfgScale > 1 ? 2 : 1
-        let cells = Double(grid * grid)
+        let cfgRows = plan.cfgScale > 1 ? 2 : 1
+        let cells = Double(grid * grid * plan.batch)
         var reports: [ScheduleReport] = zip(plan.schedules, zip(seconds, stats)).map { schedule, measured in
             let (times, stats) = (measured.0, measured.1!)
             let med = median(times), passes = stats.forward_passes
-            let ms = med / Double(passes) * 1e3
+            let ms = med * Double(plan.batch) / Double(passes) * 1e3
             let inputs = Double(stats.inputs_per_pass.reduce(0, +)) / Double(passes)
-            let rows = inputs * Double(batch)
+            let rows = inputs * Double(cfgRows)
             let flopMs = 2 * Double(built.streamedParameters) * rows / (matmul.bestGflops * 1e9) * 1e3
             return ScheduleReport(
                 name: schedule.description, passes: passes, secondsAll: times, secondsMedian: med, secondsBest: times.min()!,
@@ -72,7 +80,8 @@ public enum Benchmark {
                 achievedGigabytesPerSecond: Double(bytes) / (ms * 1e-3) / 1e9,
                 flopFloorMsPerPass: flopMs, floorBinds: flopMs > floorMs ? "flops" : "bandwidth",
                 ratioToFloor: ms / max(floorMs, flopMs), ratioToBandwidthFloor: ms / floorMs, ratioToRaster: nil,
-                drafts: stats.drafts, accepted: stats.accepted, rejected: stats.rejected)
+                drafts: stats.drafts, accepted: stats.accepted, rejected: stats.rejected,
+                imagesPerSecond: 1 / med)
         }
         if let raster = reports.first(where: { $0.name == ScheduleSpec.raster.description }) {
             for i in reports.indices { reports[i].ratioToRaster = reports[i].secondsMedian / raster.secondsMedian }
@@ -89,7 +98,7 @@ public enum Benchmark {
         let needed = built.residentWeightBytes + built.kvCacheBytes
         let condition: String
         switch options.condition {
-        case .classLabel(let c): condition = "class \(c)"
+        case .classLabel(let c): condition = plan.batch > 1 ? "classes \(plan.batchLabels.prefix(plan.batch).map(String.init).joined(separator: ","))" : "class \(c)"
         case .promptTokens(let ids): condition = "prompt of \(ids.count) tokens"
         case .prompt(let text): condition = "prompt \"\(text)\""
         }
@@ -102,11 +111,24 @@ public enum Benchmark {
                                streamedParameters: built.streamedParameters, bytesReadPerPass: bytes,
                                residentWeightBytes: built.residentWeightBytes, kvCacheBytes: built.kvCacheBytes,
                                loadSeconds: built.loadSeconds),
-            settings: SettingsReport(condition: condition, classLabel: plan.classLabel, cfgScale: plan.cfgScale, topK: plan.sampling.topK,
+            settings: SettingsReport(condition: condition, batch: plan.batch, classLabel: plan.classLabel, cfgScale: plan.cfgScale, topK: plan.sampling.topK,
                                      temperature: plan.sampling.temperature, seed: plan.seed, warmup: plan.warmup, repeats: plan.repeats),
             bandwidth: bandwidth, bandwidthSingleThread: single, matmul: matmul, floorMsPerPass: floorMs,
             schedules: reports, vqDecode: vqReport, peakResidentMebibytes: peak,
             peakResidentGenerationMebibytes: generationPeak,
             peakResidentToNeeded: generationPeak * 1048576 / Double(needed))
     }
+}
+
+/// The statistics of a batch's images as one run of passes: a batch pass feeds every image still open, so
+/// passes are the longest image's and inputs add up per pass.
+private func BatchStats(_ all: [GenerationStats]) -> GenerationStats {
+    var merged = all[0]
+    merged.forward_passes = all.map(\.forward_passes).max()!
+    merged.inputs_per_pass = (0..<merged.forward_passes).map { p in all.reduce(0) { $0 + (p < $1.inputs_per_pass.count ? $1.inputs_per_pass[p] : 0) } }
+    merged.tokens_per_pass = (0..<merged.forward_passes).map { p in all.reduce(0) { $0 + (p < $1.tokens_per_pass.count ? $1.tokens_per_pass[p] : 0) } }
+    merged.drafts = all.reduce(0) { $0 + $1.drafts }
+    merged.accepted = all.reduce(0) { $0 + $1.accepted }
+    merged.rejected = all.reduce(0) { $0 + $1.rejected }
+    return merged
 }

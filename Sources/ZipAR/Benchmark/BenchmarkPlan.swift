@@ -86,6 +86,11 @@ public struct BenchmarkPlan: Sendable {
     public var repeats = 3
     /// The class of a LlamaGen model (a Janus model takes its prompt from `JanusBenchModel`).
     public var classLabel = 207
+    /// Images per generate call, in the same passes; with a class model and more than one, their labels
+    /// cycle through `batchLabels` (seeds seed, seed + 1, …).
+    public var batch = 1
+    /// LlamaGen's sample.py classes.
+    public var batchLabels = [207, 360, 387, 974, 88, 979, 417, 279]
     public var cfgScale: Float = 4
     public var sampling = SamplingOptions(temperature: 1, topK: 2000)
     public var seed: UInt64 = 0
@@ -155,6 +160,7 @@ public struct BenchmarkPlan: Sendable {
         var plan = BenchmarkPlan(modelName: "smoke", gpt: g, imageSize: 16 * smokeVQ.downsample)
         plan.smallParts()
         plan.classLabel = 3
+        plan.batchLabels = [3, 1, 4, 5, 9, 2, 6, 0]
         return plan
     }
 

@@ -67,6 +67,8 @@ public struct ModelReport: Codable, Sendable {
 public struct SettingsReport: Codable, Sendable {
     /// What the images are conditioned on ("class 207", "prompt of 17 tokens").
     public var condition: String
+    /// Images per generate call (sharing passes).
+    public var batch: Int
     /// The plan's class label (used by class-conditioned models only).
     public var classLabel: Int
     public var cfgScale: Float
@@ -80,16 +82,17 @@ public struct SettingsReport: Codable, Sendable {
 /// One schedule's timings (each image one full `ImageGenerator.generate` call).
 public struct ScheduleReport: Codable, Sendable {
     public var name: String
-    /// Model passes per image, prefill included (zipar-adaptive: of the last timed image).
+    /// Model passes per generate call, prefill included (the batch's longest image; zipar-adaptive: of the
+    /// last timed round).
     public var passes: Int
-    /// Seconds of each timed image, in run order.
+    /// Seconds per image of each timed round (the batch's seconds over its images), in run order.
     public var secondsAll: [Double]
     public var secondsMedian: Double
     /// The fastest timed image.
     public var secondsBest: Double
     /// (max − min) / median of the timed images.
     public var spread: Double
-    /// secondsMedian / passes.
+    /// Seconds of a batch pass: secondsMedian · batch / passes.
     public var msPerPass: Double
     /// Sampled tokens per pass (grid cells / passes).
     public var tokensPerPass: Double
@@ -114,6 +117,8 @@ public struct ScheduleReport: Codable, Sendable {
     public var drafts: Int
     public var accepted: Int
     public var rejected: Int
+    /// Images finished per second (the batch's images over its median seconds).
+    public var imagesPerSecond: Double
 }
 
 /// The VQ decoder's time for one image of the grid's size.

@@ -19,7 +19,7 @@ extension BenchmarkReport {
         let topK = s.topK > 0 ? "\(s.topK)" : "none"
         var lines = [
             "zipar bench: \(m.name), \(m.imageSize)×\(m.imageSize) px (\(m.gridHeight)×\(m.gridWidth) tokens), random \(m.weightPrecision) weights, "
-                + "\(s.condition), CFG \(f(Double(s.cfgScale), 1)), top-k \(topK), temperature \(f(Double(s.temperature), 1)), seed \(s.seed)",
+                + "\(s.condition)\(s.batch > 1 ? ", batches of \(s.batch)" : ""), CFG \(f(Double(s.cfgScale), 1)), top-k \(topK), temperature \(f(Double(s.temperature), 1)), seed \(s.seed)",
             "model: \(m.family), dim \(m.dim), \(m.layers) layers, \(m.heads)/\(m.kvHeads) heads, FFN \(m.ffnHidden), "
                 + "\(m.vocabSize) image tokens, \(f(Double(m.parameters) / 1e6, 1)) M parameters "
                 + "(\(f(Double(m.streamedParameters) / 1e6, 1)) M streamed per pass); weights built in \(f(m.loadSeconds, 1)) s",
@@ -35,12 +35,13 @@ extension BenchmarkReport {
             "",
         ]
         let adaptive = schedules.contains { $0.drafts > 0 }
-        let header = ["schedule", "s/image", "best", "spread", "passes", "ms/pass", "tokens/pass", "rows/pass", "GB/s",
+        let header = ["schedule", "s/image", "best", "spread", "images/s", "passes", "ms/pass", "tokens/pass", "rows/pass", "GB/s",
                       "bw floor", "FLOP floor", "×floor", "binds", "×raster"]
             + (adaptive ? ["drafts (accepted/rejected)"] : [])
         var rows = [header]
         for r in schedules {
-            rows.append([r.name, f(r.secondsMedian, 2), f(r.secondsBest, 2), f(r.spread * 100, 1) + "%", "\(r.passes)", f(r.msPerPass, 2),
+            rows.append([r.name, f(r.secondsMedian, 2), f(r.secondsBest, 2), f(r.spread * 100, 1) + "%", f(r.imagesPerSecond, 3),
+                         "\(r.passes)", f(r.msPerPass, 2),
                          f(r.tokensPerPass, 2), f(r.rowsPerPass, 2), f(r.achievedGigabytesPerSecond, 1), f(floorMsPerPass, 2),
                          f(r.flopFloorMsPerPass, 2), f(r.ratioToFloor, 2), r.floorBinds,
                          r.ratioToRaster.map { f($0, 2) } ?? "–"] + (adaptive ? [r.drafts > 0 ? "\(r.drafts) (\(r.accepted)/\(r.rejected))" : "–"] : []))
@@ -52,8 +53,12 @@ extension BenchmarkReport {
                 return c == 0 ? cell + pad : pad + cell
             }.joined(separator: "  "))
         }
-        lines.append("(median of \(s.repeats) timed images after \(s.warmup) warm-up round(s), schedules interleaved; "
-                     + "one image = one ImageGenerator.generate call; best = fastest image; spread = (max − min) / median"
+        lines.append((s.batch > 1
+                      ? "(batches of \(s.batch) images in shared passes, one ImageGenerator.generate call each; s/image = the batch's seconds / \(s.batch); "
+                        + "median of \(s.repeats) timed batches after \(s.warmup) warm-up round(s), schedules interleaved; passes and rows per batch pass"
+                      : "(median of \(s.repeats) timed images after \(s.warmup) warm-up round(s), schedules interleaved; "
+                        + "one image = one ImageGenerator.generate call")
+                     + "; best = fastest; spread = (max − min) / median"
                      + (adaptive ? "; zipar-adaptive: passes and drafts of the last timed image, every round has the same seed; with random "
                         + "weights its acceptance says nothing about quality or a trained model, only its passes and time count)" : ")"))
         lines.append("")

@@ -40,7 +40,7 @@ extension BuiltBenchmarkModel {
                 generator: generator, options: options, family: "llamagen", shape: c.shape, vocabSize: c.vocab_size,
                 conditionTokens: layout.conditionTokens, parameters: weights.parameterCount,
                 streamedParameters: weights.streamedParameterCount, bytesReadPerPass: weights.bytesReadPerPass,
-                residentWeightBytes: weights.residentBytes, kvCacheBytes: kvBytes(c.shape, slots: layout.slots), loadSeconds: load)
+                residentWeightBytes: weights.byteCount, kvCacheBytes: kvBytes(c.shape, slots: layout.slots), loadSeconds: load)
         case .janus(let j):
             var weights: JanusWeights!
             let load = Stopwatch.time {
@@ -59,7 +59,7 @@ extension BuiltBenchmarkModel {
                 parameters: weights.streamedParameterCount + weights.textEmbedding.rows * s.dim + weights.smallParameterCount,
                 streamedParameters: weights.streamedParameterCount,
                 bytesReadPerPass: weights.streamedBytes + weights.normCount * MemoryLayout<Float>.size,
-                residentWeightBytes: weights.streamedBytes + weights.smallParameterCount * MemoryLayout<Float>.size,
+                residentWeightBytes: weights.byteCount,
                 kvCacheBytes: kvBytes(s, slots: layout.slots), loadSeconds: load)
         }
     }
@@ -70,13 +70,5 @@ extension JanusWeights {
     var streamedParameterCount: Int {
         let matrices = layers.flatMap { [$0.wqkv, $0.wo, $0.w13, $0.w2] } + [headProjection.weight, headOutput.weight] + aligner.map(\.weight)
         return matrices.reduce(0) { $0 + $1.rows * $1.cols }
-    }
-
-    /// RMSNorm weights (the layers' two and the final one).
-    var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.attentionNorm.count + $1.ffnNorm.count } }
-
-    /// The float32 parameters beside the matrices: norms, biases and the gen_embed table.
-    var smallParameterCount: Int {
-        normCount + ([headProjection, headOutput] + aligner).reduce(0) { $0 + ($1.bias?.count ?? 0) } + imageEmbedding.count
     }
 }

@@ -14,8 +14,5 @@ extension GPTWeights {
         ([output] + layers.flatMap { [$0.wqkv, $0.wo, $0.w13, $0.w2] }).reduce(0) { $0 + $1.rows * $1.cols }
     }
 
-    /// Bytes of every weight held in memory: the packed matrices (embeddings included) and the norms.
-    var residentBytes: Int { streamedBytes + classEmbedding.byteCount + tokenEmbedding.byteCount + normCount * MemoryLayout<Float>.size }
-
     private var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.attentionNorm.count + $1.ffnNorm.count } }
 }

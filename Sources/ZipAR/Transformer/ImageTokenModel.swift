@@ -35,8 +35,10 @@ public protocol ImageTokenModel: AnyObject {
     var gridWidth: Int { get }
     /// The longest condition (in tokens) the model's context leaves room for beside the grid.
     var maxConditionTokens: Int { get }
-    /// Storage precision of the weights (the KV cache is kept in the same precision).
+    /// Storage precision of the weights.
     var precision: WeightPrecision { get }
+    /// Bytes of the weights held in memory (what a load costs beside the KV cache).
+    var weightBytes: Int { get }
     /// Whether `condition` is the kind this model takes (a class label, or a prompt).
     func accepts(_ condition: ImageCondition) -> Bool
     /// The condition rows for `condition`: the conditional row, plus the unconditional row when `guidance`.

@@ -4,6 +4,8 @@ public protocol ImageDecoder: AnyObject, Sendable {
     var codebookSize: Int { get }
     /// Pixels per token along each side.
     var downsample: Int { get }
+    /// Bytes of the decoder's weights held in memory.
+    var byteCount: Int { get }
     func decode(tokens: [Int], height: Int, width: Int) throws -> VQImage
 }
 

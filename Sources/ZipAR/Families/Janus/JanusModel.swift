@@ -25,6 +25,7 @@ public final class JanusModel: ImageTokenModel {
     public var gridWidth: Int { config.gridSide }
     public var maxConditionTokens: Int { max(0, config.text.max_position_embeddings - config.gridSide * config.gridSide) }
     public var precision: WeightPrecision { weights.precision }
+    public var weightBytes: Int { weights.byteCount }
 
     public func accepts(_ condition: ImageCondition) -> Bool {
         switch condition {

@@ -86,6 +86,18 @@ public struct JanusWeights: Sendable {
             + aligner.reduce(0) { $0 + $1.weight.byteCount }
     }
 
+    /// RMSNorm weights (the layers' two and the final one).
+    var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.attentionNorm.count + $1.ffnNorm.count } }
+
+    /// The float32 parameters beside the matrices: norms, biases and the gen_embed table.
+    var smallParameterCount: Int {
+        normCount + ([headProjection, headOutput] + aligner).reduce(0) { $0 + ($1.bias?.count ?? 0) } + imageEmbedding.count
+    }
+
+    /// Bytes of every weight held in memory (the text embedding is read in place from the checkpoint and
+    /// not counted).
+    public var byteCount: Int { streamedBytes + 4 * smallParameterCount }
+
     /// Loads and verifies the weights `config` needs from `checkpoint` (named in `config.layout`).
     public init(config: JanusConfig, checkpoint: Checkpoint, precision: WeightPrecision = .float32) throws {
         let names = JanusNames(layout: config.layout), s = config.text.shape, lm = names.languageModel

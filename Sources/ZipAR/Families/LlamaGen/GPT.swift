@@ -22,6 +22,7 @@ public final class GPT: ImageTokenModel {
     public var gridWidth: Int { config.gridSize }
     public var maxConditionTokens: Int { config.cls_token_num }
     public var precision: WeightPrecision { weights.precision }
+    public var weightBytes: Int { weights.byteCount }
 
     /// The sequence layout: [class token, image tokens in raster order].
     public var layout: SequenceLayout {

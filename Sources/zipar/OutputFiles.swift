@@ -29,24 +29,6 @@ enum OutputFiles {
     }
 }
 
-/// The token file of `--tokens-out` / `decode --tokens`: {"height": H, "width": W, "tokens": [...]}.
-struct TokenFile: Codable {
-    var height: Int
-    var width: Int
-    var tokens: [Int]
-
-    static func read(_ path: String) throws -> TokenFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("\(path): cannot read token file") }
-        guard let file = try? JSONDecoder().decode(TokenFile.self, from: data) else {
-            throw UsageError("\(path): not a token file ({\"height\": H, \"width\": W, \"tokens\": [...]})")
-        }
-        guard file.height > 0, file.width > 0, file.tokens.count == file.height * file.width else {
-            throw UsageError("\(path): \(file.tokens.count) tokens for a \(file.height)×\(file.width) grid")
-        }
-        return file
-    }
-}
-
 /// Decodes tokens to pixels and writes the PNG atomically.
 func writeImage(_ decoder: VQDecoder, tokens: [Int], height: Int, width: Int, to path: String) throws {
     try writePNG(try decoder.decode(tokens: tokens, height: height, width: width).rgbImage(), to: path)

@@ -82,12 +82,12 @@ final class TokenizerTests: XCTestCase {
 
     func testUnknownModelType() throws {
         try assertError(#"{"pre_tokenizer": \#(byteLevel), "model": {"type": "Unigram", "vocab": [["a", 0.0]]}}"#,
-                        contains: #"unknown model type "Unigram""#)
+                        contains: "unknown model type 'Unigram'")
     }
 
     func testMissingMerges() throws {
         try assertError(#"{"pre_tokenizer": \#(byteLevel), "model": {"type": "BPE", "vocab": {"a": 0}}}"#,
-                        contains: #"missing "merges" (at model)"#)
+                        contains: "missing 'merges' (at 'model')")
     }
 
     func testNotJSON() throws {
@@ -108,7 +108,7 @@ final class TokenizerTests: XCTestCase {
 
     func testUnsupportedPreTokenizer() throws {
         try assertError(#"{"pre_tokenizer": {"type": "Metaspace"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}"#,
-                        contains: #"unsupported pre_tokenizer type "Metaspace""#)
+                        contains: "unsupported pre_tokenizer type 'Metaspace'")
     }
 
     func testNoByteLevel() throws {

@@ -23,35 +23,42 @@ public struct TensorEntry: @unchecked Sendable {
     /// True when elements are laid out row-major without gaps.
     public var isContiguous: Bool { strides == TensorEntry.contiguousStrides(shape) }
 
+    /// Row-major strides of `shape`. They wrap when the element count overflows, which `init` refuses.
     static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var s = [Int](repeating: 1, count: shape.count)
         var acc = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc *= shape[i] }
+        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc = acc &* shape[i] }
         return s
     }
+
+    /// Most dimensions a tensor may have (PyTorch allows 64; weights use up to 5).
+    static let maxDimensions = 64
 
     /// Makes an entry after checking that every element it addresses lies within `storage`.
     init(name: String, dtype: DType, shape: [Int], strides: [Int], offset: Int,
          storage: UnsafeRawBufferPointer, file: MappedFile) throws {
+        guard shape.count <= TensorEntry.maxDimensions else {
+            throw CheckpointError(file.path, "tensor \(quoted(name)): \(shape.count) dimensions (at most \(TensorEntry.maxDimensions) are read)")
+        }
         guard shape.count == strides.count, shape.allSatisfy({ $0 >= 0 }), offset >= 0 else {
-            throw CheckpointError(file.path, "tensor '\(name)': invalid shape \(shape) / strides \(strides)")
+            throw CheckpointError(file.path, "tensor \(quoted(name)): invalid shape \(shape) / strides \(strides)")
         }
         let (count, overflow) = shape.reduce((1, false)) { acc, d in
             let m = acc.0.multipliedReportingOverflow(by: d); return (m.partialValue, acc.1 || m.overflow)
         }
-        guard !overflow else { throw CheckpointError(file.path, "tensor '\(name)': shape \(shape) is too large") }
+        guard !overflow else { throw CheckpointError(file.path, "tensor \(quoted(name)): shape \(shape) is too large") }
         if count > 0 {
             var last = offset
             for (d, s) in zip(shape, strides) {
-                guard s >= 0 else { throw CheckpointError(file.path, "tensor '\(name)': negative stride") }
+                guard s >= 0 else { throw CheckpointError(file.path, "tensor \(quoted(name)): negative stride") }
                 let (m, o1) = (d - 1).multipliedReportingOverflow(by: s)
                 let (a, o2) = last.addingReportingOverflow(m)
-                guard !o1, !o2 else { throw CheckpointError(file.path, "tensor '\(name)': strides overflow") }
+                guard !o1, !o2 else { throw CheckpointError(file.path, "tensor \(quoted(name)): strides overflow") }
                 last = a
             }
             let (end, o3) = (last + 1).multipliedReportingOverflow(by: dtype.size)
             guard !o3, end <= storage.count else {
-                throw CheckpointError(file.path, "tensor '\(name)' \(shape) \(dtype.rawValue) reads past its data (\(storage.count) bytes): file truncated or corrupt")
+                throw CheckpointError(file.path, "tensor \(quoted(name)) \(shape) \(dtype.rawValue) reads past its data (\(storage.count) bytes): file truncated or corrupt")
             }
         }
         self.name = name
@@ -89,7 +96,7 @@ public struct TensorEntry: @unchecked Sendable {
     /// Row `r` of a 2-D tensor as Float into `out` (shape[1] values), read in place: an embedding lookup
     /// that touches only that row's bytes.
     public func copyRow(_ r: Int, to out: UnsafeMutablePointer<Float>) {
-        precondition(shape.count == 2 && r >= 0 && r < shape[0], "row \(r) outside tensor '\(name)' \(shape)")
+        precondition(shape.count == 2 && r >= 0 && r < shape[0], "row \(r) outside tensor \(quoted(name)) \(shape)")
         guard let base = storage.baseAddress else { return }
         let start = offset + r * strides[0], n = shape[1]
         if strides[1] == 1, dtype == .float32, 1.littleEndian == 1 {
@@ -161,11 +168,12 @@ public final class Checkpoint: @unchecked Sendable {
     }
 
     /// Opens a checkpoint. A file starting with "PK" is read as a PyTorch zip archive, anything else as
-    /// safetensors. Errors name the file and what is wrong with it.
-    public static func open(_ path: String) throws -> Checkpoint {
+    /// safetensors. `verify` also checks the CRC-32 of a .pt archive's storages (see `TorchCheckpoint`).
+    /// Errors name the file and what is wrong with it.
+    public static func open(_ path: String, verify: Bool = false) throws -> Checkpoint {
         let file = try MappedFile(path: path)
         if file.bytes.count >= 2, file.bytes[0] == 0x50, file.bytes[1] == 0x4b {
-            return try TorchCheckpoint.read(file)
+            return try TorchCheckpoint.read(file, verifyStorages: verify)
         }
         return try Safetensors.read(file)
     }
@@ -175,7 +183,7 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// The entry for `name`, or an error naming the file and the key.
     public func entry(_ name: String) throws -> TensorEntry {
-        guard let e = tensors[name] else { throw CheckpointError(path, "missing weight '\(name)'") }
+        guard let e = tensors[name] else { throw CheckpointError(path, "missing weight \(quoted(name))") }
         return e
     }
 
@@ -183,7 +191,7 @@ public final class Checkpoint: @unchecked Sendable {
     public func floats(_ name: String, shape: [Int]) throws -> [Float] {
         let e = try entry(name)
         guard e.shape == shape else {
-            throw CheckpointError(path, "weight '\(name)' has shape \(e.shape), expected \(shape)")
+            throw CheckpointError(path, "weight \(quoted(name)) has shape \(e.shape), expected \(shape)")
         }
         return e.floats()
     }

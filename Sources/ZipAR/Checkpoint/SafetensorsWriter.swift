@@ -11,13 +11,13 @@ public enum SafetensorsWriter {
         var offset = 0
         for t in tensors {
             guard header[t.name] == nil, t.name != "__metadata__" else {
-                throw CheckpointError(path, "tensor '\(t.name)': name repeated or reserved")
+                throw CheckpointError(path, "tensor \(quoted(t.name)): name repeated or reserved")
             }
             let (count, overflow) = t.shape.reduce((1, false)) { acc, d in
                 let m = acc.0.multipliedReportingOverflow(by: d); return (m.partialValue, acc.1 || m.overflow || d < 0)
             }
             guard !overflow, count == t.data.count else {
-                throw CheckpointError(path, "tensor '\(t.name)': shape \(t.shape) does not match its \(t.data.count) values")
+                throw CheckpointError(path, "tensor \(quoted(t.name)): shape \(t.shape) does not match its \(t.data.count) values")
             }
             header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * count]]
             offset += 4 * count

@@ -5,21 +5,23 @@ enum TorchCheckpoint {
     /// Keys of a training checkpoint that may hold the state dict, most preferred first.
     static let wrapperKeys = ["ema", "model", "module", "state_dict"]
 
-    static func read(_ file: MappedFile) throws -> Checkpoint {
+    /// Reads the archive in `file`. The CRC-32 of the pickle is always checked; that of the storages (all the
+    /// weights' bytes, gigabytes: seconds of reading) only with `verifyStorages`.
+    static func read(_ file: MappedFile, verifyStorages: Bool = false) throws -> Checkpoint {
         let archive = try ZipArchive(file)
         guard let first = archive.entries.first, let slash = first.name.firstIndex(of: "/") else {
             throw CheckpointError(file.path, "not a PyTorch archive: its entries are not inside a top-level folder")
         }
         let folder = String(first.name[..<slash])
         let byteorder = "\(folder)/byteorder"
-        if archive.contains(byteorder), String(decoding: try archive.data(byteorder), as: UTF8.self) != "little" {
+        if archive.contains(byteorder), String(decoding: try archive.data(byteorder, verify: true), as: UTF8.self) != "little" {
             throw CheckpointError(file.path, "only little-endian PyTorch archives are supported (\(byteorder) is not \"little\")")
         }
         let pickleName = "\(folder)/data.pkl"
         guard archive.contains(pickleName) else {
-            throw CheckpointError(file.path, "not a PyTorch archive: no entry '\(pickleName)'")
+            throw CheckpointError(file.path, "not a PyTorch archive: no entry \(quoted(pickleName))")
         }
-        var unpickler = Unpickler(try archive.data(pickleName), path: file.path, entry: pickleName)
+        var unpickler = Unpickler(try archive.data(pickleName, verify: true), path: file.path, entry: pickleName)
         let root = try unpickler.load()
         let stateDict = try weights(in: root, unpickler, file)
 
@@ -32,7 +34,8 @@ enum TorchCheckpoint {
             if let known = storageData[tensor.storage] {
                 (bytes, dtype) = known
             } else {
-                (bytes, dtype) = try storage(unpickler.storages[tensor.storage], tensor: name, folder: folder, archive)
+                (bytes, dtype) = try storage(unpickler.storages[tensor.storage], tensor: name, folder: folder, archive,
+                                        verify: verifyStorages)
                 storageData[tensor.storage] = (bytes, dtype)
             }
             tensors[name] = try TensorEntry(name: name, dtype: dtype, shape: tensor.shape, strides: tensor.strides,
@@ -59,7 +62,7 @@ enum TorchCheckpoint {
         }
         if holdsTensors(top) { return top }
         let keys = top.keys.prefix(10).map { key -> String in
-            if case let .string(s) = key { return s }
+            if case let .string(s) = key { return quoted(s) }
             return key.kind
         }
         throw CheckpointError(file.path, "no tensors found (top-level keys: \(keys.joined(separator: ", ")))")
@@ -67,19 +70,19 @@ enum TorchCheckpoint {
 
     /// The bytes and element type of `storage`, checked to hold its recorded number of elements.
     private static func storage(_ storage: PickleStorage, tensor: String, folder: String,
-                                _ archive: ZipArchive) throws -> (UnsafeRawBufferPointer, DType) {
+                                _ archive: ZipArchive, verify: Bool) throws -> (UnsafeRawBufferPointer, DType) {
         let path = archive.file.path
         guard let dtype = dtype(ofStorage: storage.typeName) else {
-            throw CheckpointError(path, "tensor '\(tensor)': unsupported storage type torch.\(storage.typeName)")
+            throw CheckpointError(path, "tensor \(quoted(tensor)): unsupported storage type \(quoted("torch." + storage.typeName))")
         }
         let member = "\(folder)/data/\(storage.key)"
         guard archive.contains(member) else {
-            throw CheckpointError(path, "tensor '\(tensor)': archive has no storage entry '\(member)'")
+            throw CheckpointError(path, "tensor \(quoted(tensor)): archive has no storage entry \(quoted(member))")
         }
-        let bytes = try archive.data(member)
+        let bytes = try archive.data(member, verify: verify)
         let (needed, overflow) = storage.numel.multipliedReportingOverflow(by: dtype.size)
         guard !overflow, needed <= bytes.count else {
-            throw CheckpointError(path, "tensor '\(tensor)': storage '\(member)' has \(bytes.count) bytes, needs \(storage.numel) × \(dtype.size): truncated or corrupt")
+            throw CheckpointError(path, "tensor \(quoted(tensor)): storage \(quoted(member)) has \(bytes.count) bytes, needs \(storage.numel) × \(dtype.size): truncated or corrupt")
         }
         return (bytes, dtype)
     }

@@ -81,12 +81,12 @@ struct Unpickler {
         case 0x4e: push(.none)  // NONE
         case 0x88: push(.bool(true))  // NEWTRUE
         case 0x89: push(.bool(false))  // NEWFALSE
-        case 0x63: let module = try line(), name = try line(); push(.global(module: module, name: name))  // GLOBAL
+        case 0x63: let module = try line(), name = try line(); push(try global(module, name))  // GLOBAL
         case 0x93:  // STACK_GLOBAL
             guard case let .string(name) = try pop(), case let .string(module) = try pop() else {
                 throw fail("STACK_GLOBAL needs two strings")
             }
-            push(.global(module: module, name: name))
+            push(try global(module, name))
         case 0x52:  // REDUCE
             let args = try pop(), callable = try pop()
             push(try call(callable, args, depth: 0))
@@ -117,6 +117,32 @@ struct Unpickler {
     }
 
     // MARK: - Calls and objects
+
+    /// The globals a checkpoint may name: what rebuilds tensors and containers, and the plain data types
+    /// training checkpoints carry beside the weights (argparse arguments, numpy arrays, sets). None is ever
+    /// run; the list keeps a file that names anything else (`os.system`) from loading at all, as PyTorch's
+    /// weights-only loader does.
+    static let allowedGlobals: Set<String> = [
+        "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+        "torch._utils._rebuild_parameter_with_state", "torch._tensor._rebuild_from_type",
+        "torch._tensor._rebuild_from_type_v2", "torch.Tensor", "torch.nn.parameter.Parameter", "torch.Size",
+        "torch.device", "torch.float32", "torch.float16", "torch.bfloat16", "torch.float64", "torch.int64",
+        "torch.int32", "torch.int16", "torch.int8", "torch.uint8", "torch.bool",
+        "collections.OrderedDict", "builtins.dict", "__builtin__.dict", "builtins.set", "__builtin__.set",
+        "builtins.frozenset", "__builtin__.frozenset", "builtins.bytearray", "__builtin__.bytearray",
+        "_codecs.encode", "argparse.Namespace", "numpy.dtype", "numpy.ndarray",
+        "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
+        "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
+    ]
+
+    /// A reference to `module.name`, refused unless it is in `allowedGlobals` or a torch storage type.
+    private func global(_ module: String, _ name: String) throws -> PickleValue {
+        let known = module == "torch" && TorchCheckpoint.dtype(ofStorage: name) != nil
+        guard known || Self.allowedGlobals.contains("\(module).\(name)") else {
+            throw fail("the pickle names \(quoted(module + "." + name)), which is not part of a weights file; refusing to load it")
+        }
+        return .global(module: module, name: name)
+    }
 
     /// Interprets `callable(*args)` for the functions that rebuild tensors and dicts; anything else is opaque.
     private mutating func call(_ callable: PickleValue, _ args: PickleValue, depth: Int) throws -> PickleValue {
@@ -169,7 +195,7 @@ struct Unpickler {
             return .opaque("persistent object \(pid.kind)")
         }
         let fields = tuples[t]
-        guard fields.count >= 5, case let .global(_, typeName) = fields[1], case let .int(numel) = fields[4], numel >= 0
+        guard fields.count >= 5, case let .global("torch", typeName) = fields[1], case let .int(numel) = fields[4], numel >= 0
         else { throw fail("malformed storage persistent id") }
         let key: String
         switch fields[2] {

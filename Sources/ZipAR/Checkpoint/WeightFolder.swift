@@ -32,18 +32,18 @@ public enum WeightFolder {
         var shards: [String: Checkpoint] = [:]
         for file in Set(map.values).sorted() {
             guard !file.contains("/"), !file.hasPrefix(".") else {
-                throw CheckpointError(index, "shard name '\(file)' is not a file in this folder")
+                throw CheckpointError(index, "shard name \(quoted(file)) is not a file in this folder")
             }
             let p = (directory as NSString).appendingPathComponent(file)
             guard FileManager.default.fileExists(atPath: p) else {
-                throw CheckpointError(index, "shard '\(file)' named in the index is missing from the folder")
+                throw CheckpointError(index, "shard \(quoted(file)) named in the index is missing from the folder")
             }
             shards[file] = try Checkpoint.open(p)
         }
         var tensors: [String: TensorEntry] = [:]
         for (name, file) in map {
             guard let entry = shards[file]!.tensors[name] else {
-                throw CheckpointError((directory as NSString).appendingPathComponent(file), "tensor '\(name)' listed in the index is not in this shard")
+                throw CheckpointError((directory as NSString).appendingPathComponent(file), "tensor \(quoted(name)) listed in the index is not in this shard")
             }
             tensors[name] = entry
         }

@@ -10,7 +10,7 @@ struct WeightLoader {
         let e = try checkpoint.entry(name)
         guard e.shape.count == shape.count, zip(e.shape, shape).allSatisfy({ $1 == nil || $0 == $1 }), e.shape.allSatisfy({ $0 > 0 }) else {
             let expected = shape.map { $0.map(String.init) ?? "*" }.joined(separator: ", ")
-            throw CheckpointError(checkpoint.path, "weight '\(name)' has shape \(e.shape), expected [\(expected)] for this config")
+            throw CheckpointError(checkpoint.path, "weight \(quoted(name)) has shape \(e.shape), expected [\(expected)] for this config")
         }
         return e
     }

@@ -9,6 +9,8 @@ struct ZipArchive {
         let method: UInt16
         let compressedSize: Int
         let size: Int
+        /// The CRC-32 the central directory records for the member's bytes.
+        let crc32: UInt32
         /// Offset of the member's bytes in the file.
         let dataOffset: Int
     }
@@ -71,15 +73,25 @@ struct ZipArchive {
     /// True when the archive has a member called `name`.
     func contains(_ name: String) -> Bool { index[name] != nil }
 
-    /// The bytes of member `name`, in place. Throws when it is missing or compressed.
-    func data(_ name: String) throws -> UnsafeRawBufferPointer {
-        guard let i = index[name] else { throw CheckpointError(file.path, "archive has no entry '\(name)'") }
+    /// The bytes of member `name`, in place, their CRC-32 checked when `verify` is set. Throws when it is
+    /// missing, compressed or (verified) corrupt.
+    func data(_ name: String, verify: Bool = false) throws -> UnsafeRawBufferPointer {
+        guard let i = index[name] else { throw CheckpointError(file.path, "archive has no entry \(quoted(name))") }
         let e = entries[i]
         guard e.method == 0, e.compressedSize == e.size else {
-            throw CheckpointError(file.path, "archive entry '\(name)' is compressed (method \(e.method)); only stored entries can be read")
+            throw CheckpointError(file.path, "archive entry \(quoted(name)) is compressed (method \(e.method)); only stored entries can be read")
         }
-        return UnsafeRawBufferPointer(rebasing: file.bytes[e.dataOffset..<e.dataOffset + e.size])
+        let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[e.dataOffset..<e.dataOffset + e.size])
+        if verify {
+            let crc = Checksum.crc32(bytes)
+            guard crc == e.crc32 else {
+                throw CheckpointError(file.path, "archive entry \(quoted(name)) fails its CRC-32 check (recorded \(hex(e.crc32)), computed \(hex(crc))): the file is corrupt")
+            }
+        }
+        return bytes
     }
+
+    private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
 
     /// Offset of the end-of-central-directory record: the last signature whose comment ends the file.
     private static func findEOCD(_ file: MappedFile) throws -> Int {
@@ -105,7 +117,8 @@ struct ZipArchive {
         }
         r.offset += 6
         let method = try r.uint(UInt16.self)
-        r.offset += 8
+        r.offset += 4
+        let crc32 = try r.uint(UInt32.self)
         var compressedSize = UInt64(try r.uint(UInt32.self))
         var size = UInt64(try r.uint(UInt32.self))
         let nameLength = Int(try r.uint(UInt16.self))
@@ -122,7 +135,7 @@ struct ZipArchive {
             let id = try extra.uint(UInt16.self)
             let length = Int(try extra.uint(UInt16.self))
             guard length <= extra.remaining else {
-                throw CheckpointError(file.path, "malformed ZIP archive: bad extra field in entry '\(name)'")
+                throw CheckpointError(file.path, "malformed ZIP archive: bad extra field in entry \(quoted(name))")
             }
             var field = ByteReader(try extra.take(length), file: file.path)
             guard id == 0x0001 else { continue }
@@ -131,25 +144,25 @@ struct ZipArchive {
                 if compressedSize == 0xffff_ffff { compressedSize = try field.uint(UInt64.self) }
                 if localOffset == 0xffff_ffff { localOffset = try field.uint(UInt64.self) }
             } catch {
-                throw CheckpointError(file.path, "malformed ZIP archive: short ZIP64 field in entry '\(name)'")
+                throw CheckpointError(file.path, "malformed ZIP archive: short ZIP64 field in entry \(quoted(name))")
             }
         }
 
-        let offset = try int(localOffset, "offset of entry '\(name)'", file)
-        let csize = try int(compressedSize, "size of entry '\(name)'", file)
-        let usize = try int(size, "size of entry '\(name)'", file)
+        let offset = try int(localOffset, "offset of entry \(quoted(name))", file)
+        let csize = try int(compressedSize, "size of entry \(quoted(name))", file)
+        let usize = try int(size, "size of entry \(quoted(name))", file)
         var local = ByteReader(file.bytes, offset: offset, file: file.path)
         guard local.remaining >= 30, try local.uint(UInt32.self) == localSignature else {
-            throw CheckpointError(file.path, "truncated or malformed ZIP archive: no local header for entry '\(name)' at offset \(offset)")
+            throw CheckpointError(file.path, "truncated or malformed ZIP archive: no local header for entry \(quoted(name)) at offset \(offset)")
         }
         local.offset = offset + 26
         let localNameLength = Int(try local.uint(UInt16.self))
         let localExtraLength = Int(try local.uint(UInt16.self))
         let dataOffset = offset + 30 + localNameLength + localExtraLength
         guard dataOffset <= file.bytes.count, csize <= file.bytes.count - dataOffset else {
-            throw CheckpointError(file.path, "truncated ZIP archive: entry '\(name)' (\(csize) bytes at offset \(dataOffset)) runs past the end of the file (\(file.bytes.count) bytes)")
+            throw CheckpointError(file.path, "truncated ZIP archive: entry \(quoted(name)) (\(csize) bytes at offset \(dataOffset)) runs past the end of the file (\(file.bytes.count) bytes)")
         }
-        return Entry(name: name, method: method, compressedSize: csize, size: usize, dataOffset: dataOffset)
+        return Entry(name: name, method: method, compressedSize: csize, size: usize, crc32: crc32, dataOffset: dataOffset)
     }
 
     /// `value` as an Int no larger than the file, else an error naming `what`.

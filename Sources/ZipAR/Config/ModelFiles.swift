@@ -17,15 +17,16 @@ public enum ModelFiles {
         try decodeJSON(T.self, at: (directory as NSString).appendingPathComponent("config.json"))
     }
 
-    /// Decodes the JSON file at `path` as `T`; errors name the file and the field.
+    /// Decodes the JSON file at `path` as `T` (checked by `JSONInput` first); errors name the file and the field.
     static func decodeJSON<T: Decodable>(_: T.Type, at path: String) throws -> T {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CheckpointError(path, "cannot read config file")
-        }
+        let data = try JSONInput.read(path)
         do {
             return try JSONDecoder().decode(T.self, from: data)
-        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw CheckpointError(path, "field '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx),
+                let DecodingError.dataCorrupted(ctx) where !ctx.codingPath.isEmpty {
+            throw CheckpointError(path, "field \(quoted(ctx.codingPath.map(\.stringValue).joined(separator: "."))) has the wrong type or is out of range")
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw CheckpointError(path, "field \(quoted(key.stringValue)) is missing")
         } catch {
             throw CheckpointError(path, "not a valid JSON config")
         }

@@ -145,7 +145,7 @@ enum PNG {
             let type = String(decoding: bytes[position + 4..<position + 8], as: UTF8.self)
             let data = bytes[position + 8..<position + 8 + length]
             let crc = UInt32(u32(position + 8 + length))
-            guard Checksum.crc32(bytes[position + 4..<position + 8 + length]) == crc else { throw bad("CRC mismatch in \(type) chunk") }
+            guard Checksum.crc32(bytes[position + 4..<position + 8 + length]) == crc else { throw bad("CRC mismatch in \(quoted(type)) chunk") }
             position += 12 + length
             switch type {
             case "IHDR":

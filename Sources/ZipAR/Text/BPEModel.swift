@@ -17,7 +17,7 @@ struct BPEModel {
     init(_ spec: BPEModelSpec, file: String) throws {
         var bytesToID = [[UInt8]: Int]()
         for (token, id) in spec.vocab {
-            guard id >= 0, id <= Int(Int32.max) else { throw TokenizerError(file, "the vocab id \(id) of \"\(token)\" is out of range") }
+            guard id >= 0, id <= Int(Int32.max) else { throw TokenizerError(file, "the vocab id \(id) of \(quoted(token)) is out of range") }
             if let bytes = ByteLevel.bytes(of: token) { bytesToID[bytes] = id }
         }
         byteIDs = (0..<256).map { Int32(bytesToID[[UInt8($0)]] ?? -1) }
@@ -25,7 +25,7 @@ struct BPEModel {
         for (rank, merge) in spec.merges.enumerated() {
             guard let left = spec.vocab[merge.left], let right = spec.vocab[merge.right],
                   let merged = spec.vocab[merge.left + merge.right] else {
-                throw TokenizerError(file, "merge \(rank) (\"\(merge.left) \(merge.right)\") names a token that is not in the vocab")
+                throw TokenizerError(file, "merge \(rank) \(quoted(merge.left + " " + merge.right)) names a token that is not in the vocab")
             }
             merges[BPEModel.key(Int32(left), Int32(right))] = Merge(rank: Int32(rank), id: Int32(merged))
         }

@@ -32,7 +32,7 @@ enum PreTokenizer {
 
     private static func regex(_ source: String, original: String, file: String) throws -> NSRegularExpression {
         do { return try NSRegularExpression(pattern: source) } catch {
-            throw TokenizerError(file, "cannot compile the Split regex \"\(original)\"")
+            throw TokenizerError(file, "cannot compile the Split regex \(quoted(original))")
         }
     }
 

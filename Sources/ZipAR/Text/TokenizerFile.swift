@@ -29,10 +29,7 @@ struct TokenizerFile: Decodable {
 
     /// Reads and decodes `path`, turning every failure into a `TokenizerError` that names the file.
     static func load(_ path: String) throws -> TokenizerFile {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw TokenizerError(path, "cannot read the file (\(error.localizedDescription))")
-        }
+        let data = try JSONInput.read(path)
         do { return try JSONDecoder().decode(TokenizerFile.self, from: data) } catch let error as DecodingError {
             throw TokenizerError(path, describe(error))
         }
@@ -40,10 +37,10 @@ struct TokenizerFile: Decodable {
 
     private static func describe(_ error: DecodingError) -> String {
         func location(_ path: [CodingKey]) -> String {
-            path.isEmpty ? "" : " (at \(path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")))"
+            path.isEmpty ? "" : " (at \(quoted(path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "."))))"
         }
         switch error {
-        case .keyNotFound(let key, let context): return "missing \"\(key.stringValue)\"\(location(context.codingPath))"
+        case .keyNotFound(let key, let context): return "missing \(quoted(key.stringValue))\(location(context.codingPath))"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return "\(context.debugDescription)\(location(context.codingPath))"
         case .dataCorrupted(let context):
@@ -111,7 +108,7 @@ indirect enum NormalizerSpec: Decodable {
         case "NFKC": self = .nfkc
         case "NFKD": self = .nfkd
         case "Sequence": self = .sequence(try c.value("normalizers"))
-        default: throw c.fail("type", "unsupported normalizer type \"\(type)\" (supported: NFC, NFD, NFKC, NFKD, Sequence)")
+        default: throw c.fail("type", "unsupported normalizer type \(quoted(type)) (supported: NFC, NFD, NFKC, NFKD, Sequence)")
         }
     }
 }
@@ -147,7 +144,7 @@ indirect enum PreTokenizerSpec: Decodable {
                               useRegex: try c.value("use_regex", default: true))
         case "Sequence": self = .sequence(try c.value("pretokenizers"))
         default:
-            throw c.fail("type", "unsupported pre_tokenizer type \"\(type)\" (supported: Split, Digits, ByteLevel, Sequence)")
+            throw c.fail("type", "unsupported pre_tokenizer type \(quoted(type)) (supported: Split, Digits, ByteLevel, Sequence)")
         }
     }
 }
@@ -177,7 +174,7 @@ indirect enum PostProcessorSpec: Decodable {
             self = .template(try pieces.map { piece in
                 if let name = piece.SpecialToken?.id {
                     guard let special = specials[name] else {
-                        throw c.fail("single", "the template names \"\(name)\", which is not in special_tokens")
+                        throw c.fail("single", "the template names \(quoted(name)), which is not in special_tokens")
                     }
                     return special.ids
                 }
@@ -187,7 +184,7 @@ indirect enum PostProcessorSpec: Decodable {
         case "ByteLevel": self = .byteLevel
         case "Sequence": self = .sequence(try c.value("processors"))
         default:
-            throw c.fail("type", "unsupported post_processor type \"\(type)\" (supported: TemplateProcessing, ByteLevel, Sequence)")
+            throw c.fail("type", "unsupported post_processor type \(quoted(type)) (supported: TemplateProcessing, ByteLevel, Sequence)")
         }
     }
 }
@@ -222,7 +219,7 @@ struct BPEModelSpec: Decodable {
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: JSONKey.self)
         let type: String = try c.value("type", default: "BPE")
-        guard type == "BPE" else { throw c.fail("type", "unknown model type \"\(type)\" (only BPE is supported)") }
+        guard type == "BPE" else { throw c.fail("type", "unknown model type \(quoted(type)) (only BPE is supported)") }
         vocab = try c.value("vocab")
         merges = try c.value("merges")
         ignoreMerges = try c.value("ignore_merges", default: false)
@@ -231,7 +228,7 @@ struct BPEModelSpec: Decodable {
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
             if let affix = try c.decodeIfPresent(String.self, forKey: JSONKey(key)), !affix.isEmpty {
-                throw c.fail(key, "\(key) is not supported")
+                throw c.fail(key, "\(quoted(key)) is not supported")
             }
         }
         if try c.value("byte_fallback", default: false) { throw c.fail("byte_fallback", "byte_fallback is not supported") }

@@ -67,6 +67,12 @@ public struct LlamaTextConfig: Decodable, Equatable, Sendable {
     /// Checks that the numbers describe a Llama this engine runs; errors name `file` and the field.
     func validate(file: String, prefix: String) throws {
         func bad(_ m: String) -> CheckpointError { CheckpointError(file, "\(prefix).\(m)") }
+        let limit = GPTConfig.maxWidth
+        guard (1...limit).contains(hidden_size), (1...limit).contains(num_hidden_layers), (1...limit).contains(num_attention_heads),
+              (head_dim ?? 1) <= limit, (1...limit * 16).contains(intermediate_size), vocab_size <= GPTConfig.maxRows,
+              (1...1 << 20).contains(max_position_embeddings) else {
+            throw bad("hidden_size, num_hidden_layers, num_attention_heads and head_dim (at most \(limit)), intermediate_size (\(limit * 16)), vocab_size (\(GPTConfig.maxRows)) or max_position_embeddings (\(1 << 20)) out of range")
+        }
         let s = shape
         guard s.dim > 0, s.layers > 0, s.heads > 0, s.kvHeads > 0, s.heads % s.kvHeads == 0 else {
             throw bad("num_attention_heads \(s.heads) must be a positive multiple of num_key_value_heads \(s.kvHeads)")
@@ -75,10 +81,13 @@ public struct LlamaTextConfig: Decodable, Equatable, Sendable {
         guard vocab_size > 0, intermediate_size > 0, max_position_embeddings > 0 else {
             throw bad("vocab_size, intermediate_size and max_position_embeddings must be positive")
         }
-        guard hidden_act == "silu" else { throw bad("hidden_act '\(hidden_act)' is not supported (silu only)") }
-        guard rope_type == "default" else { throw bad("rope type '\(rope_type)' is not supported (default only)") }
+        guard hidden_act == "silu" else { throw bad("hidden_act \(quoted(hidden_act)) is not supported (silu only)") }
+        guard rope_type == "default" else { throw bad("rope type \(quoted(rope_type)) is not supported (default only)") }
         guard !attention_bias, !mlp_bias else { throw bad("attention_bias / mlp_bias are not supported") }
-        guard rope_theta > 0, rms_norm_eps >= 0 else { throw bad("rope_theta must be positive and rms_norm_eps non-negative") }
+        guard rope_theta > 0, rope_theta.isFinite, rms_norm_eps >= 0, rms_norm_eps.isFinite else {
+            throw bad("rope_theta must be positive and rms_norm_eps non-negative, both finite")
+        }
+        try MemoryBudget.check(s, rows: 2 * vocab_size, positions: max_position_embeddings, file: file)
     }
 }
 
@@ -134,6 +143,9 @@ public struct JanusConfig: Equatable, Sendable {
             let f = try ModelFiles.decodeJSON(TransformersFile.self, at: path)
             let v = f.vision_config
             let side = (v?.image_size ?? 384) / max(v?.patch_size ?? 16, 1)
+            guard (1...VQDecoder.maxGridSide).contains(side) else {
+                throw CheckpointError(path, "vision_config: image_size / patch_size gives \(side) tokens per side (1 to \(VQDecoder.maxGridSide) are supported)")
+            }
             if let n = v?.num_image_tokens, n != side * side {
                 throw CheckpointError(path, "vision_config.num_image_tokens \(n) is not (image_size / patch_size)² = \(side * side)")
             }
@@ -143,16 +155,16 @@ public struct JanusConfig: Equatable, Sendable {
             let f = try ModelFiles.decodeJSON(DeepseekFile.self, at: path)
             let aligner = f.gen_aligner_config?.params
             if let t = aligner?.projector_type, t != "mlp_gelu" {
-                throw CheckpointError(path, "gen_aligner_config.params.projector_type '\(t)' is not supported (mlp_gelu only)")
+                throw CheckpointError(path, "gen_aligner_config.params.projector_type \(quoted(t)) is not supported (mlp_gelu only)")
             }
             config = JanusConfig(layout: .deepseek, text: f.language_config, gridSide: deepseekGridSide,
                                  alignerDepth: aligner?.depth ?? 2, activation: "gelu")
         default:
-            throw CheckpointError(path, "model_type '\(type ?? "none")' is not a Janus model (expected janus or multi_modality)")
+            throw CheckpointError(path, "model_type \(quoted(type ?? "none")) is not a Janus model (expected janus or multi_modality)")
         }
         try config.text.validate(file: path, prefix: config.layout == .transformers ? "text_config" : "language_config")
-        guard config.alignerDepth >= 1 else { throw CheckpointError(path, "the generation aligner depth must be at least 1") }
-        guard config.activation == "gelu" else { throw CheckpointError(path, "vq_config.hidden_act '\(config.activation)' is not supported (gelu only)") }
+        guard (1...16).contains(config.alignerDepth) else { throw CheckpointError(path, "the generation aligner depth must lie in 1…16") }
+        guard config.activation == "gelu" else { throw CheckpointError(path, "vq_config.hidden_act \(quoted(config.activation)) is not supported (gelu only)") }
         guard (1...VQDecoder.maxGridSide).contains(config.gridSide) else {
             throw CheckpointError(path, "a \(config.gridSide)×\(config.gridSide) token grid is not supported (1 to \(VQDecoder.maxGridSide) per side)")
         }

@@ -45,6 +45,11 @@ public struct GPTConfig: Codable, Equatable, Sendable {
         labels = try c.decodeIfPresent(String.self, forKey: .labels)
     }
 
+    /// Largest dim, n_layer and multiple_of accepted (released models: dim 3200, 48 layers).
+    public static let maxWidth = 1 << 16
+    /// Largest vocab_size and num_classes accepted.
+    public static let maxRows = 1 << 24
+
     /// Key/value heads (grouped-query attention when fewer than `n_head`).
     public var kvHeads: Int { n_kv_head ?? n_head }
     /// Per-head width.
@@ -65,17 +70,31 @@ public struct GPTConfig: Codable, Equatable, Sendable {
     /// Rows of the class embedding table: one more than the classes when CFG dropout was trained (the null class).
     public var classTableRows: Int { num_classes + (class_dropout_prob > 0 ? 1 : 0) }
 
-    /// Checks the numbers make a model LlamaGen can build; the error names the offending field.
+    /// Checks the numbers make a model LlamaGen can build, and one that fits in this machine's memory; the
+    /// error names the offending field.
     public func validate(file: String) throws {
         func bad(_ message: String) -> CheckpointError { CheckpointError(file, message) }
-        guard model_type == "c2i" else { throw bad("model_type '\(model_type)' is not supported yet (only c2i)") }
-        guard dim > 0, n_layer > 0, n_head > 0, dim % n_head == 0 else { throw bad("dim \(dim) must be a positive multiple of n_head \(n_head)") }
+        guard model_type == "c2i" else { throw bad("model_type \(quoted(model_type)) is not supported yet (only c2i)") }
+        guard (1...GPTConfig.maxWidth).contains(dim), (1...GPTConfig.maxWidth).contains(n_layer) else {
+            throw bad("dim \(dim) and n_layer \(n_layer) must lie in 1…\(GPTConfig.maxWidth)")
+        }
+        guard n_head > 0, dim % n_head == 0 else { throw bad("dim \(dim) must be a positive multiple of n_head \(n_head)") }
         guard kvHeads > 0, n_head % kvHeads == 0 else { throw bad("n_head \(n_head) must be a multiple of n_kv_head \(kvHeads)") }
         guard headDim % 4 == 0 else { throw bad("head_dim \(headDim) (dim / n_head) must be a multiple of 4 for 2D RoPE") }
-        guard multiple_of > 0, vocab_size > 0, num_classes > 0 else { throw bad("multiple_of, vocab_size and num_classes must be positive") }
+        guard (1...GPTConfig.maxWidth).contains(multiple_of), (1...GPTConfig.maxRows).contains(vocab_size),
+              (1...GPTConfig.maxRows).contains(num_classes) else {
+            throw bad("multiple_of (at most \(GPTConfig.maxWidth)), vocab_size and num_classes (at most \(GPTConfig.maxRows)) must be positive")
+        }
+        if let m = ffn_dim_multiplier, !(m > 0 && m <= 64) { throw bad("ffn_dim_multiplier \(m) must lie in (0, 64]") }
         guard cls_token_num == 1 else { throw bad("cls_token_num \(cls_token_num) is not supported for c2i (LlamaGen's class-conditional models use 1)") }
-        guard block_size > 0, gridSize * gridSize == block_size else { throw bad("block_size \(block_size) is not a square number") }
-        guard rope_base > 0, norm_eps >= 0 else { throw bad("rope_base must be positive and norm_eps non-negative") }
+        let maxTokens = VQDecoder.maxGridSide * VQDecoder.maxGridSide
+        guard (1...maxTokens).contains(block_size), gridSize * gridSize == block_size else {
+            throw bad("block_size \(block_size) is not a square number from 1 to \(maxTokens) (\(VQDecoder.maxGridSide)² tokens)")
+        }
+        guard rope_base > 0, rope_base.isFinite, norm_eps >= 0, norm_eps.isFinite, class_dropout_prob.isFinite else {
+            throw bad("rope_base must be positive and norm_eps non-negative (and finite, as class_dropout_prob)")
+        }
+        try MemoryBudget.check(shape, rows: 2 * vocab_size + classTableRows, positions: block_size + cls_token_num, file: file)
         if let labels, labels.count != num_classes || Set(labels).count != labels.count {
             throw bad("\"labels\" has \(labels.count) characters (\(Set(labels).count) distinct); it needs one distinct character per class (num_classes \(num_classes))")
         }

@@ -56,6 +56,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "No progress lines on stderr.")
     var quiet = false
 
+    func validate() throws {
+        try checkImageSize(imageSize)
+        try checkFlag("--warmup", warmup, { (0...1000).contains($0) }, "must lie in 0…1000")
+        try checkFlag("--repeats", repeats, { (1...1000).contains($0) }, "must lie in 1…1000")
+    }
+
     func run() throws {
         var plan: BenchmarkPlan
         if smoke {
@@ -83,8 +89,6 @@ struct Bench: ParsableCommand {
         guard let precision = weightsDtype.map({ WeightPrecision(rawValue: $0) }) ?? plan.precision else {
             throw UsageError("--weights-dtype '\(weightsDtype ?? "")': expected float32, bfloat16 or int8")
         }
-        guard warmup >= 0 else { throw UsageError("--warmup \(warmup): must be 0 or more") }
-        guard repeats >= 1 else { throw UsageError("--repeats \(repeats): must be 1 or more") }
         do {
             if let schedules { plan.schedules = try ScheduleSpec.parseList(schedules, width: plan.gridSide) }
         } catch let error as ScheduleSpecError {

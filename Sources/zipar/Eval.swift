@@ -6,10 +6,10 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure what each schedule draws: classifier accuracy and Fréchet distance over a seeded image set.",
         discussion: """
-        Generates --per-class images of every class (image i of each class with seed --seed + i, the same for \\
-        every schedule), decodes them and scores them with a glyph classifier: the share recognised as the \\
-        class asked for, and the Fréchet distance between the classifier's features of the generated images \\
-        and of held-out real ones (the classifier folder's fd_reference.safetensors). With no model \\
+        Generates --per-class images of every class (image i of each class with seed --seed + i, the same for \
+        every schedule), decodes them and scores them with a glyph classifier: the share recognised as the \
+        class asked for, and the Fréchet distance between the classifier's features of the generated images \
+        and of held-out real ones (the classifier folder's fd_reference.safetensors). With no model \
         arguments: the embedded glyph model and its classifier.
         """)
 
@@ -44,9 +44,12 @@ struct Eval: ParsableCommand {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
+    func validate() throws {
+        try checkFlag("--per-class", perClass, { (1...maxImages).contains($0) }, "must lie in 1…\(maxImages)")
+        try checkFlag("--batch-size", batchSize, { $0 >= 1 }, "must be 1 or more")
+    }
+
     func run() throws {
-        guard perClass >= 1 else { throw UsageError("--per-class \(perClass): must be 1 or more") }
-        guard batchSize >= 1 else { throw UsageError("--batch-size \(batchSize): must be 1 or more") }
         let model = try gpt.load()
         var specs: [ScheduleSpec]
         do {

@@ -92,6 +92,12 @@ struct Generate: ParsableCommand {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
+    func validate() throws {
+        try checkFlag("--columns", columns, { $0 >= 1 }, "must be 1 or more")
+        try checkFlag("--batch-size", batchSize, { $0 >= 1 }, "must be 1 or more")
+        try checkFlag("--cfg-interval", cfgInterval, { $0 >= -1 }, "must be -1 (always on) or a number of tokens")
+    }
+
     func run() throws {
         for (flag, path) in [("--output", output), ("--tokens-out", tokensOut), ("--stats-out", statsOut), ("--order-out", orderOut)] {
             if let path { try OutputFiles.checkWritable(path, flag: flag) }
@@ -103,8 +109,6 @@ struct Generate: ParsableCommand {
                 throw UsageError("\(flag) applies to one image: \(what)")
             }
         }
-        if let columns, columns < 1 { throw UsageError("--columns \(columns): must be 1 or more") }
-        if let batchSize, batchSize < 1 { throw UsageError("--batch-size \(batchSize): must be 1 or more") }
         let sampling = try samplingFlags.resolved(with: family.sampling)
         let generator = ImageGenerator(model: family.model)
         let spec = try scheduleSpec(width: family.model.gridWidth)
@@ -244,10 +248,14 @@ struct SamplingFlags: ParsableArguments {
 
     /// The settings to sample with: flag, else the model's defaults (its family's, overridden by its
     /// generation_config.json).
+    func validate() throws {
+        try checkFlag("--cfg-scale", cfgScale, { $0.isFinite && $0 >= 0 }, "must be a finite number, 0 or more")
+        try checkFlag("--temperature", temperature, { $0.isFinite && $0 >= 0 }, "must be 0 (greedy) or a finite positive number")
+        try checkFlag("--top-k", topK, { $0 >= 0 }, "must be 0 or positive")
+        try checkFlag("--top-p", topP, { $0 > 0 && $0 <= 1 }, "must lie in (0, 1]")
+    }
+
     func resolved(with model: SamplingDefaults) throws -> (cfgScale: Float, options: SamplingOptions) {
-        if let temperature, !(temperature >= 0) { throw UsageError("--temperature \(temperature): must be 0 (greedy) or positive") }
-        if let topK, topK < 0 { throw UsageError("--top-k \(topK): must be 0 or positive") }
-        if let topP, !(topP > 0 && topP <= 1) { throw UsageError("--top-p \(topP): must lie in (0, 1]") }
         let options = SamplingOptions(temperature: temperature ?? model.options.temperature, topK: topK ?? model.options.topK,
                                       topP: topP ?? model.options.topP)
         return (cfgScale ?? model.cfgScale, options)

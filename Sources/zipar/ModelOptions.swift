@@ -46,6 +46,7 @@ struct GPTOptions: ParsableArguments {
         guard directory == nil, preset == nil, checkpoint == nil, randomSeed == nil else {
             throw UsageError("--model takes a whole model folder; do not combine it with --gpt, --gpt-model, --gpt-ckpt or --random-weights")
         }
+        try checkFlag("--image-size", imageSize, { (1...1 << 16).contains($0) }, "must lie in 1…65536")
         return try ModelRegistry.load(directory: model, precision: weightsDType, imageSize: imageSize)
     }
 
@@ -58,6 +59,8 @@ struct GPTOptions: ParsableArguments {
             return try ModelFiles.loadGPT(directory: directory, precision: weightsDType ?? .float32)
         }
         if let preset {
+            try checkImageSize(self.imageSize)
+            try checkFlag("--num-classes", numClasses, { (1...GPTConfig.maxRows).contains($0) }, "must lie in 1…\(GPTConfig.maxRows)")
             let imageSize = self.imageSize ?? 256
             guard let config = GPTConfig.preset(preset, imageSize: imageSize, numClasses: numClasses) else {
                 throw UsageError("--gpt-model '\(preset)' with --image-size \(imageSize): expected one of \(GPTConfig.presetNames.joined(separator: ", ")) and a size divisible by 16")
@@ -110,6 +113,21 @@ struct VQOptions: ParsableArguments {
         if checkpoint != nil || randomSeed != nil { throw UsageError("--vq-ckpt and --vq-random-weights need --vq-model") }
         return try ModelFiles.loadVQ(directory: try DefaultModel.directory("vq"))
     }
+}
+
+/// Most images one command draws per class or label (--per-class, --class-label).
+let maxImages = 10_000
+
+/// Refuses a numeric flag's value (NaN, infinite, out of range) unless `isValid`: one line naming the flag,
+/// the value and what it takes.
+func checkFlag<T>(_ flag: String, _ value: T?, _ isValid: (T) -> Bool, _ expected: String) throws {
+    if let value, !isValid(value) { throw UsageError("\(flag) \(value): \(expected)") }
+}
+
+/// A --image-size for LlamaGen's 16-pixel tokens: 16 to 16 × the decoder's largest grid, a multiple of 16.
+func checkImageSize(_ size: Int?) throws {
+    let largest = 16 * VQDecoder.maxGridSide
+    try checkFlag("--image-size", size, { (16...largest).contains($0) && $0 % 16 == 0 }, "must be a multiple of 16 from 16 to \(largest)")
 }
 
 /// The model pair shipped inside the executable's resources.

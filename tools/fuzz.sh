@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs ZipAR's libFuzzer targets (tools/fuzz/), one after another, each for SECONDS (default 30), under
+# nice -n 19. Seeds come from the test fixtures; the growing corpora and any crashing inputs stay in
+# tools/work/fuzz/ (not committed). Prints one summary line per target (executions, coverage, findings)
+# and exits non-zero if any target found a crash, a leak, a timeout or an allocation past the limits.
+#
+#   tools/fuzz.sh [SECONDS] [TARGET ...]   targets: safetensors zip pickle png config tokens tokenizer
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}; shift || true
+targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(safetensors zip pickle png config tokens tokenizer)
+fixtures=Tests/ZipARTests/Fixtures
+work=tools/work/fuzz
+
+(cd tools/fuzz && nice -n 19 swift build -c release --scratch-path ../../.build-fuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing 2>&1 | grep -E "error|Compiling|Build" | grep -v warning || true)
+# A copy runs, so that rebuilding during a campaign leaves it alone.
+mkdir -p "$work/bin"
+fuzzer=$work/bin/zipar-fuzz
+cp .build-fuzz/release/zipar-fuzz "$fuzzer"
+
+# Seed corpora from the fixtures.
+seed() {  # seed TARGET FILE...
+    mkdir -p "$work/seeds/$1"
+    local t=$1; shift
+    for f in "$@"; do cp "$f" "$work/seeds/$t/$(echo "$f" | tr '/' '_')"; done
+}
+rm -rf "$work/seeds"
+seed safetensors $(find $fixtures Sources/zipar/DefaultModel -name '*.safetensors' -size -100k)
+seed zip $fixtures/pt/*.pt $fixtures/conformance/*/*/model.pt
+mkdir -p "$work/seeds/pickle"
+python3 - "$work/seeds/pickle" $fixtures/pt/*.pt <<'PY'
+import sys, zipfile
+for i, path in enumerate(sys.argv[2:]):
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.endswith("data.pkl"):
+                    open(f"{sys.argv[1]}/{i}.pkl", "wb").write(z.read(name))
+    except zipfile.BadZipFile:
+        pass
+PY
+seed png $fixtures/classifier/glyphs.png docs/images/*.png
+seed config $(find $fixtures Sources/zipar/DefaultModel -name config.json -o -name generation_config.json)
+mkdir -p "$work/seeds/tokens"
+echo '{"height": 2, "width": 3, "tokens": [1, 2, 3, 4, 5, 6]}' > "$work/seeds/tokens/a.json"
+echo '{"tokens":[7],"width":1,"height":1}' > "$work/seeds/tokens/b.json"
+seed tokenizer $(find $fixtures/janus -name tokenizer.json | head -2)
+
+# The inputs fuzzing once found (and the cases each target must refuse) seed their targets too.
+for t in "${targets[@]}"; do
+    [ -d "$fixtures/fuzz/$t" ] && seed "$t" "$fixtures/fuzz/$t"/*
+done
+
+status=0
+for t in "${targets[@]}"; do
+    mkdir -p "$work/corpus/$t" "$work/findings/$t"
+    dict=(); case $t in safetensors|config|tokens|tokenizer) dict=(-dict=tools/fuzz/json.dict) ;; esac
+    log="$work/$t.log"
+    # Limits: 2 GB resident, no single allocation over 256 MB, 10 s per input.
+    ZIPAR_FUZZ_TARGET=$t nice -n 19 "$fuzzer" "$work/corpus/$t" "$work/seeds/$t" "${dict[@]}" \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 \
+        -artifact_prefix="$work/findings/$t/" -print_final_stats=1 > "$log" 2>&1 || status=1
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo "?")
+    cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*' || echo "cov: ?")
+    found=$(ls "$work/findings/$t" | wc -l)
+    echo "fuzz $t: ${seconds}s, $runs executions, $cov, corpus $(ls "$work/corpus/$t" | wc -l) files, findings $found"
+    [ "$found" -eq 0 ] || { status=1; ls "$work/findings/$t" | sed 's/^/    /'; }
+done
+exit $status

@@ -43,7 +43,7 @@ public struct FeatureStatistics: Sendable {
     public init(file path: String) throws {
         let checkpoint = try Checkpoint.open(path)
         if let extra = checkpoint.names.first(where: { $0 != "mu" && $0 != "sigma" }) {
-            throw CheckpointError(path, "unexpected tensor '\(extra)' in Fréchet reference statistics (only mu and sigma)")
+            throw CheckpointError(path, "unexpected tensor \(quoted(extra)) in Fréchet reference statistics (only mu and sigma)")
         }
         let shape = try checkpoint.entry("mu").shape
         guard shape.count == 1 else { throw CheckpointError(path, "'mu' has shape \(shape); a vector was expected") }

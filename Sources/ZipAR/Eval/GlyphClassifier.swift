@@ -34,7 +34,7 @@ public final class GlyphClassifier {
         fc2 = (try checkpoint.floats("fc2.weight", shape: [config.num_classes, config.fc_hidden]),
                try checkpoint.floats("fc2.bias", shape: [config.num_classes]))
         if let extra = checkpoint.names.first(where: { !expected.contains($0) }) {
-            throw CheckpointError(checkpoint.path, "unexpected weight '\(extra)' for a glyph classifier")
+            throw CheckpointError(checkpoint.path, "unexpected weight \(quoted(extra)) for a glyph classifier")
         }
         let side = config.image_size
         var largest = config.in_channels * side * side, columnFloats = 0, s = side, c = config.in_channels

@@ -44,7 +44,7 @@ public enum ModelRegistry {
         }
         let type = try ModelFiles.decodeJSON(ModelType.self, at: path).model_type ?? "none"
         guard let loader = families[type] else {
-            throw CheckpointError(path, "model_type '\(type)' is not a known family (known: \(families.keys.sorted().joined(separator: ", ")))")
+            throw CheckpointError(path, "model_type \(quoted(type)) is not a known family (known: \(families.keys.sorted().joined(separator: ", ")))")
         }
         return try loader(directory, precision, imageSize)
     }

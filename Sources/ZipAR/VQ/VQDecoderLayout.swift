@@ -43,7 +43,7 @@ struct VQDecoderLayout: Equatable {
         levelWidths = try (0..<levels).map { try shape("decoder.conv_blocks.\($0).res.0.conv1.weight", rank: 4)[0] }
         let extra = "decoder.conv_blocks.\(levels).res.0.conv1.weight"
         if checkpoint.tensors[extra] != nil {
-            throw CheckpointError(checkpoint.path, "config decoder_ch_mult has \(levels) levels but the weights have '\(extra)'")
+            throw CheckpointError(checkpoint.path, "config decoder_ch_mult has \(levels) levels but the weights have \(quoted(extra))")
         }
         resBlocks = config.num_res_blocks + 1
         l2Normalize = config.codebook_l2_norm

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times the ZipAR authors' released PyTorch LlamaGen-ZipAR code (github.com/ThisisBillhe/ZipAR,
+"""Times the ZipAR authors' released PyTorch LlamaGen-ZipAR code (ThisisBillhe/ZipAR on GitHub,
 folder LlamaGen-ZipAR) generating a batch of class-conditional images on this CPU, for the side-by-side
 with `zipar bench --batch N` in docs/performance.md ("Batched generation (many images per pass)").
 

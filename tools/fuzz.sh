@@ -52,6 +52,17 @@ for t in "${targets[@]}"; do
     [ -d "$fixtures/fuzz/$t" ] && seed "$t" "$fixtures/fuzz/$t"/*
 done
 
+# The source files whose coverage each target reports.
+declare -A parsers=(
+    [safetensors]="Safetensors.swift Checkpoint.swift JSONInput.swift"
+    [zip]="ZipArchive.swift TorchCheckpoint.swift Unpickler.swift Checkpoint.swift"
+    [pickle]="Unpickler.swift PickleValue.swift"
+    [png]="PNG.swift Inflate.swift Checksums.swift"
+    [config]="ModelFiles.swift JSONInput.swift GPTConfig.swift VQConfig.swift JanusConfig.swift GenerationConfig.swift MemoryBudget.swift"
+    [tokens]="TokenFile.swift JSONInput.swift"
+    [tokenizer]="TokenizerFile.swift BPEModel.swift BPETokenizer.swift PreTokenizer.swift AddedTokens.swift OnigurumaPattern.swift JSONInput.swift"
+)
+
 status=0
 for t in "${targets[@]}"; do
     mkdir -p "$work/corpus/$t" "$work/findings/$t"
@@ -65,6 +76,15 @@ for t in "${targets[@]}"; do
     cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*' || echo "cov: ?")
     found=$(ls "$work/findings/$t" | wc -l)
     echo "fuzz $t: ${seconds}s, $runs executions, $cov, corpus $(ls "$work/corpus/$t" | wc -l) files, findings $found"
+    # Edges reached in the parser's own files, replaying the corpus (libFuzzer's -print_coverage).
+    { ZIPAR_FUZZ_TARGET=$t nice -n 19 "$fuzzer" "$work/corpus/$t" -runs=0 -print_coverage=1 2>&1 || true; } \
+        | awk -v files="${parsers[$t]}" '
+            BEGIN { n = split(files, f, " ") }
+            /^(UN)?COVERED_FUNC:/ {
+                split($5, e, "/")
+                for (i = 1; i <= n; i++) if (index($NF, "/" f[i] ":")) { hit[f[i]] += e[1]; all[f[i]] += e[2] }
+            }
+            END { for (i = 1; i <= n; i++) printf "    %s: %d of %d edges\n", f[i], hit[f[i]], all[f[i]] }'
     [ "$found" -eq 0 ] || { status=1; ls "$work/findings/$t" | sed 's/^/    /'; }
 done
 exit $status

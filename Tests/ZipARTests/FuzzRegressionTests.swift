@@ -44,7 +44,7 @@ final class FuzzRegressionTests: XCTestCase {
             assertRefused(input, path) {
                 let file = try MappedFile(path: path)
                 var unpickler = Unpickler(file.bytes, path: path, entry: "archive/data.pkl")
-                _ = try unpickler.load()
+                _ = try withExtendedLifetime(file) { try unpickler.load() }
             }
         }
     }

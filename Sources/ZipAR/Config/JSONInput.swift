@@ -15,8 +15,11 @@ enum JSONInput {
         guard file.bytes.count <= maxBytes else {
             throw CheckpointError(path, "JSON file of \(file.bytes.count) bytes is larger than the \(maxBytes >> 20) MiB accepted")
         }
-        try check(file.bytes, file: path)
-        return Data(file.bytes)
+        // The mapping must outlive the copy: `file` is not used after its bytes are taken.
+        return try withExtendedLifetime(file) {
+            try check(file.bytes, file: path)
+            return Data(file.bytes)
+        }
     }
 
     /// Checks nesting depth and duplicate keys in `bytes`; other syntax is left to the parser.

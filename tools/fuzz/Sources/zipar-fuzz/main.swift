@@ -17,9 +17,12 @@ let targets: [String: (URL) throws -> Void] = [
     "pickle": { url in
         let file = try MappedFile(path: url.path)
         var unpickler = Unpickler(file.bytes, path: url.path, entry: "archive/data.pkl")
-        _ = try unpickler.load()
+        _ = try withExtendedLifetime(file) { try unpickler.load() }
     },
-    "png": { url in _ = try PNG.decode(Array(try MappedFile(path: url.path).bytes), path: url.path) },
+    "png": { url in
+        let file = try MappedFile(path: url.path)
+        _ = try PNG.decode(withExtendedLifetime(file) { Array(file.bytes) }, path: url.path)
+    },
     "config": { url in
         let dir = url.deletingLastPathComponent().path
         try? ModelFiles.config(GPTConfig.self, in: dir).validate(file: url.path)

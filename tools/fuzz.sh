@@ -16,6 +16,7 @@ work=tools/work/fuzz
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing 2>&1 | grep -E "error|Compiling|Build" | grep -v warning || true)
 # A copy runs, so that rebuilding during a campaign leaves it alone.
 mkdir -p "$work/bin"
+export LSAN_OPTIONS="suppressions=$PWD/tools/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fuzzer=$work/bin/zipar-fuzz
 cp .build-fuzz/release/zipar-fuzz "$fuzzer"
 

@@ -26,8 +26,9 @@ torch.set_num_threads(2). transformers 5.23, torch CPU (tools/.venv).
 
 import argparse
 import json
-import platform
+import os
 import statistics
+import sys
 import time
 
 import torch
@@ -41,20 +42,12 @@ from transformers import (
     LlamaConfig,
 )
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from machine_info import cpu_model  # noqa: E402
+
 BOS, PAD, BOI = 100000, 100002, 100016
 PROMPT_LENGTH = 17
 GRID = 24
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def prompt_ids(length=PROMPT_LENGTH, seed=0):

@@ -125,8 +125,9 @@ struct Generate: ParsableCommand {
                 throw UsageError("\(job.flag) \(job.name): \(error.description)")
             }
         }
-        for start in stride(from: 0, to: jobs.count, by: batchSize ?? jobs.count) {
-            let chunk = start..<min(jobs.count, start + (batchSize ?? jobs.count))
+        let size = batchSize ?? jobs.count
+        for start in stride(from: 0, to: jobs.count, by: size) {
+            let chunk = start..<min(jobs.count, start + size)
             let progress = ProgressLine(enabled: !quiet)
             var results = try generator.generate(spec, batch: Array(all[chunk])) { progress.update($0) }
             progress.finish()

@@ -68,7 +68,7 @@ extension BuiltBenchmarkModel {
 extension JanusWeights {
     /// Elements of the matrices `streamedBytes` counts (layers, generation head, aligner).
     var streamedParameterCount: Int {
-        let matrices = layers.flatMap { [$0.wqkv, $0.wo, $0.w13, $0.w2] } + [headProjection.weight, headOutput.weight] + aligner.map(\.weight)
+        let matrices = layers.flatMap(\.matrices) + [headProjection.weight, headOutput.weight] + aligner.map(\.weight)
         return matrices.reduce(0) { $0 + $1.rows * $1.cols }
     }
 }

@@ -5,14 +5,12 @@ extension GPTWeights {
 
     /// Weights in total, embeddings included.
     var parameterCount: Int {
-        let matrices = [classEmbedding, tokenEmbedding, output] + layers.flatMap { [$0.wqkv, $0.wo, $0.w13, $0.w2] }
+        let matrices = [classEmbedding, tokenEmbedding, output] + layers.flatMap(\.matrices)
         return matrices.reduce(0) { $0 + $1.rows * $1.cols } + normCount
     }
 
     /// Elements of the matrices `streamedBytes` counts (layers and head).
     var streamedParameterCount: Int {
-        ([output] + layers.flatMap { [$0.wqkv, $0.wo, $0.w13, $0.w2] }).reduce(0) { $0 + $1.rows * $1.cols }
+        ([output] + layers.flatMap(\.matrices)).reduce(0) { $0 + $1.rows * $1.cols }
     }
-
-    private var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.attentionNorm.count + $1.ffnNorm.count } }
 }

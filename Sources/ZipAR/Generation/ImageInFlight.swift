@@ -15,8 +15,6 @@ struct ImageInFlight {
     var stats: GenerationStats
     /// The pass planned for the current batch pass, nil once the grid is complete.
     private(set) var pass: DecodingPass?
-    /// Where this image's inputs start in the current batch.
-    private var batchStart = 0
     let start = Date()
 
     init(schedule: any DecodingSchedule, options: GenerationOptions, conditioning: Conditioning, firstRow: Int, rejectAllDrafts: Bool) {
@@ -31,15 +29,12 @@ struct ImageInFlight {
                                 cell_pass: [Int](repeating: -1, count: grid.cells.count))
     }
 
-    var isDone: Bool { pass == nil }
-
     /// Plans the next pass; appends its inputs (once per cache row) to `batch` and the batch indices of
     /// its predictions' inputs (conditional row first, per prediction) to `logitsFor`. False when done.
     mutating func plan(into batch: inout [BatchInput], logitsFor: inout [Int]) -> Bool {
         pass = schedule.nextPass(grid)
         guard let pass else { return false }
-        batchStart = batch.count
-        let n = pass.inputs.count
+        let batchStart = batch.count, n = pass.inputs.count
         for r in conditions.indices {
             batch += pass.inputs.map { BatchInput($0, row: firstRow + r, visibility: pass.visibility) }
         }

@@ -22,8 +22,14 @@ public struct DecoderLayerWeights: Sendable {
         self.ffnNorm = ffnNorm
     }
 
-    /// Bytes of the four matrices (what one pass streams).
-    var matrixBytes: Int { wqkv.byteCount + wo.byteCount + w13.byteCount + w2.byteCount }
+    /// The four matrices (what one pass streams).
+    var matrices: [WeightMatrix] { [wqkv, wo, w13, w2] }
+
+    /// Bytes of the four matrices.
+    var matrixBytes: Int { matrices.reduce(0) { $0 + $1.byteCount } }
+
+    /// RMSNorm weights of the layer (float32).
+    var normCount: Int { attentionNorm.count + ffnNorm.count }
 
     /// Random weights at `shape` from `values(rows, cols)`, called in the order wqkv, wo, w13, w2; norms 1.
     static func filled(_ s: TransformerShape, precision: WeightPrecision, values: (Int, Int) -> [Float]) -> DecoderLayerWeights {

@@ -39,8 +39,6 @@ public protocol ImageTokenModel: AnyObject {
     var precision: WeightPrecision { get }
     /// Bytes of the weights held in memory (what a load costs beside the KV cache).
     var weightBytes: Int { get }
-    /// Whether `condition` is the kind this model takes (a class label, or a prompt).
-    func accepts(_ condition: ImageCondition) -> Bool
     /// The condition rows for `condition`: the conditional row, plus the unconditional row when `guidance`.
     func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning
     /// A KV cache for `batch` rows and `slots` positions.

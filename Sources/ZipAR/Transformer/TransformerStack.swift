@@ -21,17 +21,6 @@ public final class TransformerStack {
         self.rotary = rotary
     }
 
-    /// Bytes of every layer matrix (what one pass streams through the layers).
-    public var matrixBytes: Int { layers.reduce(0) { $0 + $1.matrixBytes } }
-
-    /// Float32 values one pass reads besides the matrices (the norms).
-    var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.attentionNorm.count + $1.ffnNorm.count } }
-
-    /// Weights in the layers and the final norm.
-    var parameterCount: Int {
-        layers.reduce(0) { $0 + [$1.wqkv, $1.wo, $1.w13, $1.w2].reduce(0) { $0 + $1.rows * $1.cols } } + normCount
-    }
-
     /// A cache for `batch` rows and `slots` positions, in the weights' precision.
     public func makeCache(batch: Int, slots: Int) -> KVCache {
         KVCache(shape: shape, batch: batch, slots: slots, precision: layers.first?.wqkv.precision ?? .float32)

@@ -27,13 +27,6 @@ public final class JanusModel: ImageTokenModel {
     public var precision: WeightPrecision { weights.precision }
     public var weightBytes: Int { weights.byteCount }
 
-    public func accepts(_ condition: ImageCondition) -> Bool {
-        switch condition {
-        case .prompt, .promptTokens: return true
-        case .classLabel: return false
-        }
-    }
-
     /// The prompt in Janus's template; the unconditional row keeps BOS and `<begin_of_image>` and pads the rest.
     public func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning {
         let ids: [Int]
@@ -89,7 +82,7 @@ public final class JanusModel: ImageTokenModel {
     /// The generation head over the final-normed hidden states of `rows`: [rows.count, codes].
     private func head(_ x: UnsafePointer<Float>, rows: [Int]) -> UnsafeBufferPointer<Float> {
         let m = rows.count, dim = config.text.hidden_size, p = weights.headProjection, o = weights.headOutput
-        let normed = embed.reserve(max(m, 1) * max(dim, o.outputs)), hidden = a.reserve(max(m, 1) * p.outputs)
+        let normed = embed.reserve(max(m, 1) * dim), hidden = a.reserve(max(m, 1) * p.outputs)
         let logits = b.reserve(max(m, 1) * o.outputs)
         stack.finalNorm(x, rows: rows, out: normed)
         p.apply(normed, m: m, to: hidden)

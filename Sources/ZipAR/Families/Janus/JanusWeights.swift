@@ -87,7 +87,7 @@ public struct JanusWeights: Sendable {
     }
 
     /// RMSNorm weights (the layers' two and the final one).
-    var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.attentionNorm.count + $1.ffnNorm.count } }
+    var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.normCount } }
 
     /// The float32 parameters beside the matrices: norms, biases and the gen_embed table.
     var smallParameterCount: Int {

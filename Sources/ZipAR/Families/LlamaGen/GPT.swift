@@ -29,11 +29,6 @@ public final class GPT: ImageTokenModel {
         SequenceLayout(conditionTokens: config.cls_token_num, height: config.gridSize, width: config.gridSize)
     }
 
-    public func accepts(_ condition: ImageCondition) -> Bool {
-        if case .classLabel = condition { return true }
-        return false
-    }
-
     /// The class row, and the null class (`num_classes`) as the unconditional row.
     public func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning {
         guard case .classLabel(let label) = condition else { throw GenerationError.wrongCondition(expected: "a class label") }

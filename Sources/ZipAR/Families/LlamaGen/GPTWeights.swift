@@ -21,10 +21,10 @@ public struct GPTWeights: Sendable {
     }
 
     /// Bytes of every weight held: packed matrices (scales included), embeddings and norms.
-    public var byteCount: Int {
-        classEmbedding.byteCount + tokenEmbedding.byteCount + streamedBytes + 4 * norm.count
-            + layers.reduce(0) { $0 + 4 * ($1.attentionNorm.count + $1.ffnNorm.count) }
-    }
+    public var byteCount: Int { classEmbedding.byteCount + tokenEmbedding.byteCount + streamedBytes + 4 * normCount }
+
+    /// RMSNorm weights (the layers' two and the final one).
+    var normCount: Int { norm.count + layers.reduce(0) { $0 + $1.normCount } }
 
     /// Every weight name and shape a checkpoint must hold for `config` (extra keys are ignored).
     public static func expectedShapes(_ c: GPTConfig) -> [(String, [Int])] {

@@ -17,6 +17,13 @@ public enum ModelFiles {
         try decodeJSON(T.self, at: (directory as NSString).appendingPathComponent("config.json"))
     }
 
+    /// The `model_type` field of the config.json at `path` (nil when absent): what the registry and the
+    /// families dispatch on.
+    static func modelType(at path: String) throws -> String? {
+        struct ModelType: Decodable { var model_type: String? }
+        return try decodeJSON(ModelType.self, at: path).model_type
+    }
+
     /// Decodes the JSON file at `path` as `T` (checked by `JSONInput` first); errors name the file and the field.
     static func decodeJSON<T: Decodable>(_: T.Type, at path: String) throws -> T {
         let data = try JSONInput.read(path)

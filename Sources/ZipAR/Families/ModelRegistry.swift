@@ -32,8 +32,6 @@ public enum ModelRegistry {
         "janus": loadJanus, "multi_modality": loadJanus,
     ]
 
-    private struct ModelType: Decodable { var model_type: String? }
-
     /// Loads the model folder `directory` with its matrices in `precision` (nil: bfloat16 when the
     /// checkpoint stores them so, else float32); `imageSize` (pixels) overrides the size its config implies.
     public static func load(directory: String, precision: WeightPrecision? = nil, imageSize: Int? = nil) throws -> LoadedModel {
@@ -42,7 +40,7 @@ public enum ModelRegistry {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw CheckpointError(directory, "not a folder")
         }
-        let type = try ModelFiles.decodeJSON(ModelType.self, at: path).model_type ?? "none"
+        let type = try ModelFiles.modelType(at: path) ?? "none"
         guard let loader = families[type] else {
             throw CheckpointError(path, "model_type \(quoted(type)) is not a known family (known: \(families.keys.sorted().joined(separator: ", ")))")
         }

@@ -130,13 +130,11 @@ public struct JanusConfig: Equatable, Sendable {
         var gen_aligner_config: Part<Aligner>?
     }
 
-    private struct ModelType: Decodable { var model_type: String? }
-
     /// Reads `directory/config.json` (the deepseek layout's config names no image size: 384 px, 24 tokens
     /// per side). Errors name the file and the field.
     public static func read(directory: String) throws -> JanusConfig {
         let path = (directory as NSString).appendingPathComponent("config.json")
-        let type = try ModelFiles.decodeJSON(ModelType.self, at: path).model_type
+        let type = try ModelFiles.modelType(at: path)
         var config: JanusConfig
         switch type {
         case "janus":

@@ -10,7 +10,8 @@ struct Eval: ParsableCommand {
         every schedule), decodes them and scores them with a glyph classifier: the share recognised as the \
         class asked for, and the Fréchet distance between the classifier's features of the generated images \
         and of held-out real ones (the classifier folder's fd_reference.safetensors). With no model \
-        arguments: the embedded glyph model and its classifier.
+        arguments: the embedded glyph model and its classifier. With --prompts --model DIR: a text glyph \
+        model on held-out captions, also scoring the glyph and background colours.
         """)
 
     @OptionGroup(title: "GPT") var gpt: GPTOptions
@@ -38,6 +39,15 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Images generated together in the same passes (1: one after another). The images, and so the scores, are the same whatever the batch size.")
     var batchSize: Int = 72
 
+    @Flag(help: "Score a text-to-image --model DIR instead (a text glyph model, docs/text-model.md): held-out captions (--captions) drawn with each schedule, caption i with seed --seed + i; character accuracy, glyph and background colour accuracy (measured from the pixels against the captions' palette) and FD (against the model folder's fd_reference.safetensors when it has one).")
+    var prompts = false
+
+    @Option(help: ArgumentHelp("Captions file for --prompts (default: the model folder's eval_captions.json).", valueName: "file"))
+    var captions: String?
+
+    @Option(help: "Captions scored with --prompts (default: all in the file).")
+    var count: Int?
+
     @Flag(help: "Print one JSON object (settings and a row per schedule) instead of the table.")
     var json = false
 
@@ -47,13 +57,88 @@ struct Eval: ParsableCommand {
     func validate() throws {
         try checkFlag("--per-class", perClass, { (1...maxImages).contains($0) }, "must lie in 1…\(maxImages)")
         try checkFlag("--batch-size", batchSize, { $0 >= 1 }, "must be 1 or more")
+        try checkFlag("--count", count, { (1...EvalCaptions.maxCaptions).contains($0) }, "must lie in 1…\(EvalCaptions.maxCaptions)")
+        if !prompts {
+            for (flag, given) in [("--captions", captions != nil), ("--count", count != nil), ("--model", gpt.model != nil)] where given {
+                throw ValidationError("\(flag) needs --prompts (text-to-image evaluation)")
+            }
+        } else if classes != nil {
+            throw ValidationError("--classes applies to class models; --prompts draws the captions")
+        }
     }
 
     func run() throws {
+        if prompts { return try runPrompts() }
         let model = try gpt.load()
+        let specs = try scheduleSpecs(width: model.config.gridSize)
+        let labels = try classes.map { try Generate.classes($0, config: model.config) } ?? Array(0..<model.config.num_classes)
+        if let twice = labels.indices.first(where: { labels[..<$0].contains(labels[$0]) }) {
+            throw UsageError("--classes: class '\(model.config.labelName(labels[twice]))' is given twice")
+        }
+        let sampling = try samplingFlags.resolved(with: try gpt.samplingDefaults())
+        let (folder, glyphs) = try loadClassifier()
+        let reference = try FeatureStatistics(file: (folder as NSString).appendingPathComponent(glyphs.config.referenceFile))
+        let evaluation: QualityEvaluation
+        do {
+            evaluation = try QualityEvaluation(model: model, decoder: try vq.load(), classifier: glyphs, reference: reference)
+        } catch let error as QualityEvaluationError {
+            throw UsageError("--classifier \(folder): \(error.description)")
+        }
+        let rows = try specs.map { spec in
+            try withProgress(spec) { progress in
+                try evaluation.run(spec, classes: labels, perClass: perClass, cfgScale: sampling.cfgScale,
+                                   sampling: sampling.options, seed: seed, batchSize: batchSize, progress: progress)
+            }
+        }
+        let fdReference = glyphs.config.fd_reference.map { r in
+            (r.images.map { "\($0) real images" } ?? r.file) + (r.split.map { ", \($0) split" } ?? "")
+        } ?? glyphs.config.referenceFile
+        print(try report(sampling, glyphs: glyphs, fdReference: fdReference, rows: rows,
+                         drawn: EvalReport.Drawn(perClass: perClass, classes: labels.map(model.config.labelName).joined(separator: ","))))
+    }
+
+    /// --prompts: the text-to-image model on held-out captions.
+    func runPrompts() throws {
+        if vq.isGiven { throw UsageError("text-to-image models hold their own image decoder: drop --vq, --vq-model, --vq-ckpt and --vq-random-weights") }
+        let folder = try gpt.textModelDirectory()
+        let family = try gpt.loadTextModel()
+        let specs = try scheduleSpecs(width: family.model.gridWidth)
+        let (classifierFolder, glyphs) = try loadClassifier()
+        guard let labels = glyphs.config.labels else {
+            throw UsageError("--classifier \(classifierFolder): its config.json names no labels (the characters of its classes), which --prompts needs")
+        }
+        let captionsFile = captions ?? (folder as NSString).appendingPathComponent("eval_captions.json")
+        guard FileManager.default.fileExists(atPath: captionsFile) else {
+            throw UsageError(captions == nil ? "--prompts: \(folder) has no eval_captions.json; give --captions FILE" : "--captions \(captionsFile): no such file")
+        }
+        let file = try EvalCaptions.read(captionsFile, labels: labels)
+        let modelReference = (folder as NSString).appendingPathComponent("fd_reference.safetensors")
+        let referenceFile = FileManager.default.fileExists(atPath: modelReference)
+            ? modelReference : (classifierFolder as NSString).appendingPathComponent(glyphs.config.referenceFile)
+        let sampling = try samplingFlags.resolved(with: family.sampling)
+        let evaluation: QualityEvaluation
+        do {
+            evaluation = try QualityEvaluation(model: family.model, decoder: family.decoder, pixelMapping: family.pixelMapping,
+                                               classifier: glyphs, reference: try FeatureStatistics(file: referenceFile),
+                                               palette: Palette(colors: file.palette))
+        } catch let error as QualityEvaluationError {
+            throw UsageError("--classifier \(classifierFolder): \(error.description)")
+        }
+        let images = file.images(count: count ?? file.captions.count, labels: labels, cfgScale: sampling.cfgScale,
+                                 sampling: sampling.options, seed: seed)
+        let rows = try specs.map { spec in
+            try withProgress(spec) { progress in try evaluation.run(spec, images: images, batchSize: batchSize, progress: progress) }
+        }
+        print(try report(sampling, glyphs: glyphs, fdReference: referenceFile == modelReference ? "the model folder's fd_reference.safetensors" : referenceFile,
+                         rows: rows, drawn: EvalReport.Drawn(captions: captionsFile,
+                                                             captionCount: images.count)))
+    }
+
+    /// --schedules, with --row-start applied.
+    func scheduleSpecs(width: Int) throws -> [ScheduleSpec] {
         var specs: [ScheduleSpec]
         do {
-            specs = try ScheduleSpec.parseList(schedules, width: model.config.gridSize)
+            specs = try ScheduleSpec.parseList(schedules, width: width)
         } catch let error as ScheduleSpecError {
             throw UsageError("--schedules \(error.description)")
         }
@@ -63,46 +148,49 @@ struct Eval: ParsableCommand {
             }
             specs = specs.map { $0.withRowStart(start) }
         }
-        let labels = try classes.map { try Generate.classes($0, config: model.config) } ?? Array(0..<model.config.num_classes)
-        if let twice = labels.indices.first(where: { labels[..<$0].contains(labels[$0]) }) {
-            throw UsageError("--classes: class '\(model.config.labelName(labels[twice]))' is given twice")
-        }
-        let sampling = try samplingFlags.resolved(with: try gpt.samplingDefaults())
+        return specs
+    }
+
+    /// The --classifier folder (or the embedded one) and its classifier.
+    func loadClassifier() throws -> (String, GlyphClassifier) {
         let folder = try classifier ?? DefaultModel.directory("classifier")
-        let glyphs = try GlyphClassifier(directory: folder)
-        let reference = try FeatureStatistics(file: (folder as NSString).appendingPathComponent(glyphs.config.referenceFile))
-        let evaluation: QualityEvaluation
-        do {
-            evaluation = try QualityEvaluation(model: model, decoder: try vq.load(), classifier: glyphs, reference: reference)
-        } catch let error as QualityEvaluationError {
-            throw UsageError("--classifier \(folder): \(error.description)")
+        return (folder, try GlyphClassifier(directory: folder))
+    }
+
+    /// Runs `body` with a progress line on stderr (unless --quiet).
+    func withProgress(_ spec: ScheduleSpec, _ body: (@escaping (Int, Int) -> Bool) throws -> QualityRow) throws -> QualityRow {
+        let line = ProgressLine(enabled: !quiet)
+        defer { line.finish() }
+        return try body { done, total in
+            line.show("\(spec): image \(done)/\(total)")
         }
-        var rows: [QualityRow] = []
-        for spec in specs {
-            let progress = ProgressLine(enabled: !quiet)
-            rows.append(try evaluation.run(spec, classes: labels, perClass: perClass, cfgScale: sampling.cfgScale,
-                                           sampling: sampling.options, seed: seed, batchSize: batchSize) { done, total in
-                progress.show("\(spec): image \(done)/\(total)")
-            })
-            progress.finish()
-        }
-        let report = EvalReport(per_class: perClass, classes: labels.map(model.config.labelName).joined(separator: ","),
-                                cfg_scale: sampling.cfgScale, temperature: sampling.options.temperature,
+    }
+
+    func report(_ sampling: (cfgScale: Float, options: SamplingOptions), glyphs: GlyphClassifier, fdReference: String,
+                rows: [QualityRow], drawn: EvalReport.Drawn) throws -> String {
+        let report = EvalReport(per_class: drawn.perClass, classes: drawn.classes, captions: drawn.captions,
+                                caption_count: drawn.captionCount, cfg_scale: sampling.cfgScale, temperature: sampling.options.temperature,
                                 top_k: sampling.options.topK, top_p: sampling.options.topP, seed: seed,
                                 classifier: classifier ?? "embedded default",
                                 classifier_heldout_accuracy: glyphs.config.heldout_accuracy,
-                                fd_reference: glyphs.config.fd_reference, rows: rows)
-        print(json ? try report.json() : report.table())
+                                fd_reference: fdReference, rows: rows)
+        return json ? try report.json() : report.table()
     }
 }
 
 /// What `zipar eval` prints: its settings and one row per schedule.
 struct EvalReport: Codable {
-    var per_class: Int, classes: String, cfg_scale: Float, temperature: Float, top_k: Int, top_p: Float, seed: UInt64
+    /// What was drawn: classes (per_class images of each) or captions (caption_count of the file).
+    struct Drawn {
+        var perClass: Int?, classes: String?, captions: String?, captionCount: Int?
+    }
+
+    var per_class: Int?, classes: String?, captions: String?, caption_count: Int?
+    var cfg_scale: Float, temperature: Float, top_k: Int, top_p: Float, seed: UInt64
     var classifier: String
-    /// The classifier's accuracy on held-out real glyphs and what its FD reference was taken from (from its
-    /// config.json, when given).
-    var classifier_heldout_accuracy: Double?, fd_reference: ClassifierConfig.FDReference?
+    /// The classifier's accuracy on held-out real glyphs (from its config.json, when given) and what the FD
+    /// reference statistics were taken from.
+    var classifier_heldout_accuracy: Double?, fd_reference: String
     var rows: [QualityRow]
 
     func json() throws -> String {
@@ -112,15 +200,20 @@ struct EvalReport: Codable {
     }
 
     func table() -> String {
-        var lines = [String(format: "zipar eval: %d image(s) per class of %@; CFG %.1f, temperature %.2f, top-k %d, top-p %.2f; seeds %llu…%llu",
-                            per_class, classes, cfg_scale, temperature, top_k, top_p, seed, seed &+ UInt64(per_class - 1)),
-                     "classifier: \(classifier)" + referenceInfo, "",
-                     "schedule            passes  s/image  decode s  accuracy       FD  drafts (accepted)"]
+        let images = caption_count ?? per_class ?? 0
+        let what = captions.map { "\(images) caption(s) of \($0)" } ?? "\(images) image(s) per class of \(classes ?? "")"
+        var lines = [String(format: "zipar eval: %@; CFG %.1f, temperature %.2f, top-k %d, top-p %.2f; seeds %llu…%llu",
+                            what, cfg_scale, temperature, top_k, top_p, seed, seed &+ UInt64(max(images, 1) - 1)),
+                     "classifier: \(classifier)" + referenceInfo, ""]
+        let colors = rows.contains { $0.glyph_color_accuracy != nil }
+        lines.append("schedule            passes  s/image  decode s  " + (colors ? "character  glyph col  bg col" : "accuracy") + "       FD  drafts (accepted)")
+        func percent(_ x: Double?) -> String { x.map { String(format: "%7.1f %%", 100 * $0) } ?? "      -  " }
         for r in rows {
             let fd = r.frechet_distance.map { String(format: "%8.1f", $0) } ?? "       -"
             let drafts = r.drafts > 0 ? "\(r.drafts) (\(r.accepted))" : "-"
-            lines.append(String(format: "%@ %7.1f  %7.3f  %8.3f  %7.1f %%  %@  %@", r.schedule.padding(toLength: 18, withPad: " ", startingAt: 0),
-                                r.passes_per_image, r.seconds_per_image, r.decode_seconds_per_image, 100 * r.accuracy, fd, drafts))
+            let scores = colors ? "  \(percent(r.accuracy))  \(percent(r.glyph_color_accuracy)) \(percent(r.background_color_accuracy))" : percent(r.accuracy)
+            lines.append(String(format: "%@ %7.1f  %7.3f  %8.3f  %@  %@  %@", r.schedule.padding(toLength: 18, withPad: " ", startingAt: 0),
+                                r.passes_per_image, r.seconds_per_image, r.decode_seconds_per_image, scores, fd, drafts))
         }
         lines.append("(passes, s/image (tokens) and decode s (VQ): means per image; FD: Fréchet distance of the classifier's features to held-out real glyphs, lower is better)")
         return lines.joined(separator: "\n")
@@ -130,9 +223,7 @@ struct EvalReport: Codable {
     private var referenceInfo: String {
         var parts: [String] = []
         if let a = classifier_heldout_accuracy { parts.append(String(format: "%.1f %% on held-out real glyphs", 100 * a)) }
-        if let r = fd_reference {
-            parts.append("FD reference: " + (r.images.map { "\($0) real images" } ?? r.file) + (r.split.map { ", \($0) split" } ?? ""))
-        }
-        return parts.isEmpty ? "" : " (\(parts.joined(separator: "; ")))"
+        parts.append("FD reference: " + fd_reference)
+        return " (\(parts.joined(separator: "; ")))"
     }
 }

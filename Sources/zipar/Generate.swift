@@ -164,15 +164,15 @@ struct Generate: ParsableCommand {
     /// The model the flags name and the images to draw with it: prompts for a text-to-image --model
     /// folder, class labels for a class model (a LlamaGen folder, a preset or the embedded default).
     func loadModel() throws -> (LoadedModel, [Job]) {
-        if gpt.model != nil {
-            if classLabel != nil { throw UsageError("--class-label: --model \(gpt.model!) is a text-to-image model; give it --prompt") }
-            if vq.isGiven { throw UsageError("--model folders hold their own image decoder: drop --vq, --vq-model, --vq-ckpt and --vq-random-weights") }
+        if gpt.model != nil || !prompt.isEmpty {
+            if classLabel != nil {
+                throw UsageError(gpt.model.map { "--class-label: --model \($0) is a text-to-image model; give it --prompt" } ?? "--prompt needs a text-to-image model (--model DIR); the class-to-image models take --class-label")
+            }
+            _ = try gpt.textModelDirectory()
+            if vq.isGiven { throw UsageError("text-to-image models hold their own image decoder: drop --vq, --vq-model, --vq-ckpt and --vq-random-weights") }
             guard !prompt.isEmpty else { throw UsageError("--model \(gpt.model!) is a text-to-image model: give it --prompt TEXT") }
             let family = try gpt.loadTextModel()
             return (family, prompt.map { Job(condition: .prompt($0), name: "\"\($0)\"", flag: "--prompt") })
-        }
-        if !prompt.isEmpty {
-            throw UsageError("--prompt needs a text-to-image model (--model DIR); the class-to-image model takes --class-label")
         }
         let model = try gpt.load()
         let labels = try Generate.classes(classLabel ?? "0", config: model.config)

@@ -40,14 +40,22 @@ struct GPTOptions: ParsableArguments {
         return SamplingDefaults.llamaGen.overridden(by: try ModelFiles.generationConfig(in: try DefaultModel.directory("gpt")))
     }
 
-    /// The --model folder's model, its decoder and defaults.
-    func loadTextModel() throws -> LoadedModel {
-        guard let model else { throw UsageError("a text-to-image model needs --model DIR") }
+    /// The text-to-image folder (--model).
+    func textModelDirectory() throws -> String {
+        guard let model else {
+            throw UsageError("--prompt needs a text-to-image model (--model DIR); the class-to-image models take --class-label")
+        }
         guard directory == nil, preset == nil, checkpoint == nil, randomSeed == nil else {
             throw UsageError("--model takes a whole model folder; do not combine it with --gpt, --gpt-model, --gpt-ckpt or --random-weights")
         }
+        return model
+    }
+
+    /// The text-to-image model (`textModelDirectory()`), its decoder and defaults.
+    func loadTextModel() throws -> LoadedModel {
+        let folder = try textModelDirectory()
         try checkFlag("--image-size", imageSize, { (1...1 << 16).contains($0) }, "must lie in 1…65536")
-        return try ModelRegistry.load(directory: model, precision: weightsDType, imageSize: imageSize)
+        return try ModelRegistry.load(directory: folder, precision: weightsDType, imageSize: imageSize)
     }
 
     func load() throws -> GPT {
@@ -130,7 +138,7 @@ func checkImageSize(_ size: Int?) throws {
     try checkFlag("--image-size", size, { (16...largest).contains($0) && $0 % 16 == 0 }, "must be a multiple of 16 from 16 to \(largest)")
 }
 
-/// The model pair shipped inside the executable's resources.
+/// The model pair shipped inside the executable's resources, and the glyph classifier.
 enum DefaultModel {
     static func directory(_ part: String) throws -> String {
         guard let url = Bundle.module.url(forResource: "DefaultModel", withExtension: nil) else {

@@ -16,12 +16,12 @@ identically to an earlier one are dropped, and at most --max-styles faces per fa
 (seed, family name), so held-out faces come from families never seen in training.
 
 Writes DIR/train.npz and DIR/heldout.npz (images uint8 [N,size,size,3], labels uint8 [N], face int16
-[N]), DIR/fonts.json (every face: file, index, family, style, package, split) and DIR/preview.png.
+[N], colors int8 [N,2]: the glyph's and the background's palette index, -1 with --colors continuous),
+DIR/fonts.json (every face: file, index, family, style, package, split) and DIR/preview.png.
 Same packages + same arguments -> identical arrays.
 """
 import argparse
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -77,6 +77,15 @@ def contrast(a, b):
 
 PALETTE_PAIRS = [(f, b) for f in range(len(PALETTE)) for b in range(len(PALETTE))
                  if f != b and contrast(PALETTE[f], PALETTE[b]) >= 2.5]
+
+# Palette for --colors named (the text-to-image data, tools/textglyphs): twelve colours a caption names.
+NAMED_PALETTE = [
+    ("black", (0, 0, 0)), ("white", (255, 255, 255)), ("red", (220, 30, 30)), ("green", (30, 160, 60)),
+    ("blue", (30, 70, 200)), ("yellow", (250, 210, 40)), ("orange", (245, 130, 20)), ("purple", (130, 50, 170)),
+    ("cyan", (40, 190, 210)), ("pink", (255, 170, 190)), ("brown", (120, 75, 40)), ("gray", (128, 128, 128)),
+]
+NAMED_PAIRS = [(f, b) for f in range(len(NAMED_PALETTE)) for b in range(len(NAMED_PALETTE))
+               if f != b and contrast(NAMED_PALETTE[f][1], NAMED_PALETTE[b][1]) >= 2.5]
 
 
 def install_fonts(log):
@@ -220,9 +229,13 @@ def render_sample(master, size, rng, colors, k=4):
     canvas = Image.new("L", (S, S), 0)
     canvas.paste(glyph, (x0, y0))
     m = np.asarray(canvas.reduce(k), np.float32)[..., None] / 255.0
+    fi = bi = -1
     if colors == "palette":
         fi, bi = PALETTE_PAIRS[rng.integers(len(PALETTE_PAIRS))]
         fg, bg = np.array(PALETTE[fi], np.float32), np.array(PALETTE[bi], np.float32)
+    elif colors == "named":
+        fi, bi = NAMED_PAIRS[rng.integers(len(NAMED_PAIRS))]
+        fg, bg = np.array(NAMED_PALETTE[fi][1], np.float32), np.array(NAMED_PALETTE[bi][1], np.float32)
     else:
         while True:
             fg, bg = rng.integers(0, 256, size=(2, 3))
@@ -230,7 +243,7 @@ def render_sample(master, size, rng, colors, k=4):
                 break
         fg, bg = fg.astype(np.float32), bg.astype(np.float32)
     img = bg + (fg - bg) * m
-    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8), fi, bi
 
 
 def main():
@@ -243,7 +256,9 @@ def main():
     ap.add_argument("--max-styles", type=int, default=4, help="faces kept per family")
     ap.add_argument("--max-faces", type=int, default=0, help="keep only this many faces (0: all)")
     ap.add_argument("--max-files", type=int, default=0, help="look at only this many font files (0: all)")
-    ap.add_argument("--colors", choices=["palette", "continuous"], default="palette")
+    ap.add_argument("--colors", choices=["palette", "named", "continuous"], default="palette",
+                    help="palette: 16 colours (the class-label data); named: the 12 NAMED_PALETTE colours "
+                    "captions name (the text data); continuous: any two colours")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--smoke", action="store_true", help="few faces, one variant")
     args = ap.parse_args()
@@ -275,24 +290,28 @@ def main():
     log(f"faces {len(faces)} in {len(families)} families from {len({f['package'] for f in faces})} packages;",
         f"train faces {sum(f['split'] == 'train' for f in faces)}, held-out faces {sum(f['split'] == 'heldout' for f in faces)}")
 
-    out = {"train": ([], [], []), "heldout": ([], [], [])}
+    out = {"train": ([], [], [], []), "heldout": ([], [], [], [])}
     for fi, face in enumerate(faces):
         key = hashlib.sha256(f"{face['family']}|{face['style']}|{os.path.basename(face['file'])}|{face['index']}".encode()).digest()
         rng = np.random.default_rng([args.seed, int.from_bytes(key[:8], "little")])
-        imgs, labels, ids = out[face["split"]]
+        imgs, labels, ids, colors = out[face["split"]]
         for ci, master in enumerate(face["masters"]):
             for _ in range(args.variants):
-                imgs.append(render_sample(master, args.size, rng, args.colors))
+                img, fg, bg = render_sample(master, args.size, rng, args.colors)
+                imgs.append(img)
                 labels.append(ci)
                 ids.append(fi)
+                colors.append((fg, bg))
     meta = {"size": args.size, "classes": "".join(CLASSES), "seed": args.seed, "variants": args.variants,
             "colors": args.colors, "heldout_frac": args.heldout_frac, "max_styles": args.max_styles,
             "packages": FONT_PACKAGES,
             "faces": [{k: v for k, v in f.items() if k != "masters"} for f in faces]}
-    for split, (imgs, labels, ids) in out.items():
+    if args.colors == "named":
+        meta["palette"] = [{"name": n, "rgb": list(c)} for n, c in NAMED_PALETTE]
+    for split, (imgs, labels, ids, colors) in out.items():
         x = np.stack(imgs) if imgs else np.zeros((0, args.size, args.size, 3), np.uint8)
         np.savez_compressed(os.path.join(args.out, f"{split}.npz"), images=x, labels=np.array(labels, np.uint8),
-                 face=np.array(ids, np.int16))
+                 face=np.array(ids, np.int16), colors=np.array(colors, np.int8).reshape(-1, 2))
         meta[f"{split}_images"] = len(imgs)
         log(f"{split}: {len(imgs)} images")
     write_json(os.path.join(args.out, "fonts.json"), meta)

@@ -1,0 +1,57 @@
+import Foundation
+import XCTest
+@testable import ZipAR
+
+/// `zipar generate --prompt` and `zipar eval --prompts` with the text glyph fixture model.
+extension CLITests {
+    var textGlyphs: String { TextGlyphModelTests.textModel }
+
+    /// Two prompts draw a two-image grid with ZipAR, and the same prompt and seed alone gives the grid's
+    /// first image.
+    func testTextGlyphPromptGrid() throws {
+        let grid = work.appendingPathComponent("grid.png"), single = work.appendingPathComponent("one.png")
+        var (status, stderr) = try run(["generate", "--model", textGlyphs, "--prompt", "a red Z on yellow", "--prompt", "green letter k on black",
+                                        "--schedule", "zipar-reference", "--window", "6", "--output", grid.path])
+        XCTAssertEqual(status, 0, stderr)
+        XCTAssertTrue(stderr.contains("84 passes"), stderr)
+        let image = try readPNG(grid.path)
+        XCTAssertEqual([image.width, image.height], [2 * 48 + 3, 48])
+        (status, stderr) = try run(["generate", "--model", textGlyphs, "--prompt", "a red Z on yellow", "--schedule", "zipar-reference", "--window", "6",
+                                    "--quiet", "--output", single.path])
+        XCTAssertEqual(status, 0, stderr)
+        let one = try readPNG(single.path)
+        for y in 0..<48 {
+            XCTAssertEqual(image.pixels[(3 * y * image.width)..<(3 * (y * image.width + 48))],
+                           one.pixels[(3 * y * 48)..<(3 * (y + 1) * 48)], "row \(y)")
+        }
+    }
+
+    /// Held-out captions scored per schedule: zipar with the window = the grid width is raster order, so
+    /// its images and every score equal raster's; the colour columns are there.
+    func testEvalPromptsScoresCharactersAndColours() throws {
+        let (status, data, stderr) = try runCapturing(["eval", "--prompts", "--model", textGlyphs, "--count", "4", "--schedules", "raster,zipar:12",
+                                                       "--json", "--quiet"])
+        XCTAssertEqual(status, 0, String(decoding: stderr, as: UTF8.self))
+        let report = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let rows = report?["rows"] as? [[String: Any]] ?? []
+        XCTAssertEqual(rows.map { $0["images"] as? Int }, [4, 4])
+        XCTAssertEqual(report?["caption_count"] as? Int, 4)
+        for key in ["accuracy", "glyph_color_accuracy", "background_color_accuracy", "frechet_distance"] {
+            XCTAssertNotNil(rows[0][key] as? Double, key)
+            XCTAssertEqual(rows[0][key] as? Double, rows[1][key] as? Double, key)
+        }
+    }
+
+    func testPromptBadInputs() throws {
+        try expectFailure(["generate", "--prompt", "a red Z"], mentions: "--model")
+        try expectFailure(["generate", "--prompt", "a red Z", "--class-label", "Z"], mentions: "--model")
+        try expectFailure(["generate", "--prompt", "a red Z", "--gpt", work.path], mentions: "--model")
+        try expectFailure(["generate", "--model", textGlyphs, "--prompt", "a red Z", "--vq", work.path], mentions: "--vq")
+        try expectFailure(["eval", "--count", "3"], mentions: "--prompts")
+        try expectFailure(["eval", "--prompts"], mentions: "--model")
+        try expectFailure(["eval", "--prompts", "--model", textGlyphs, "--classes", "A"], mentions: "--classes")
+        try expectFailure(["eval", "--prompts", "--model", textGlyphs, "--count", "0"], mentions: "--count")
+        try expectFailure(["eval", "--prompts", "--model", textGlyphs, "--captions", work.appendingPathComponent("none.json").path],
+                          mentions: "--captions")
+    }
+}

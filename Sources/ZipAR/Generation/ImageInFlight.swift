@@ -51,8 +51,12 @@ struct ImageInFlight {
         let pass = self.pass!, rows = conditions.count
         var settled = 0
         var accepted: Set<Int> = []
-        for (j, prediction) in pass.predictions.enumerated() {
-            if let draft = prediction.ifAccepted, !accepted.contains(draft) { continue }
+        for (j, planned) in pass.predictions.enumerated() {
+            var prediction = planned
+            if let draft = prediction.ifAccepted, !accepted.contains(draft) {
+                guard case .commit = prediction.kind else { continue }
+                prediction.kind = .draft  // its context holds a wrong draft: only a new draft comes of it
+            }
             let cond = logits + (first + j * rows) * vocab
             if guided && pass.guidance {
                 let uncond = cond + vocab, scale = options.cfgScale
@@ -83,6 +87,8 @@ struct ImageInFlight {
         s.drafts = sampling.drafts
         s.accepted = sampling.accepted
         s.rejected = sampling.rejected
+        s.tokens_per_pass_histogram = s.tokensPerPassHistogram
+        s.draft_matches = schedule.draftStatistics
         s.seconds = Date().timeIntervalSince(start)
         return GenerationResult(height: grid.height, width: grid.width, tokens: grid.cells.map { $0 ?? 0 }, stats: s)
     }

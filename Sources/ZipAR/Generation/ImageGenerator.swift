@@ -107,6 +107,8 @@ public final class ImageGenerator {
     private var combined: [Float]
     /// Test hook: every draft verification rejects.
     var rejectAllDrafts = false
+    /// Test hook (a deliberately broken sampler): every position picks with the noise of position 0.
+    var noiseIgnoresPosition = false
 
     public init(model: any ImageTokenModel) {
         self.model = model
@@ -163,7 +165,8 @@ public final class ImageGenerator {
         for (job, guided) in zip(jobs, guidance) {
             let conditioning = try model.conditioning(job.options.condition, guidance: guided)
             images.append(ImageInFlight(schedule: job.schedule, options: job.options, conditioning: conditioning,
-                                        firstRow: rows, rejectAllDrafts: rejectAllDrafts))
+                                        firstRow: rows, rejectAllDrafts: rejectAllDrafts,
+                                        noiseIgnoresPosition: noiseIgnoresPosition))
             rows += conditioning.rows.count
             slots = max(slots, conditioning.layout.slots)
         }

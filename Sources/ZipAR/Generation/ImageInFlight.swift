@@ -17,14 +17,16 @@ struct ImageInFlight {
     private(set) var pass: DecodingPass?
     let start = Date()
 
-    init(schedule: any DecodingSchedule, options: GenerationOptions, conditioning: Conditioning, firstRow: Int, rejectAllDrafts: Bool) {
+    init(schedule: any DecodingSchedule, options: GenerationOptions, conditioning: Conditioning, firstRow: Int, rejectAllDrafts: Bool,
+         noiseIgnoresPosition: Bool = false) {
         self.schedule = schedule
         self.options = options
         conditions = conditioning.rows
         self.firstRow = firstRow
         guided = conditioning.rows.count > 1
         grid = TokenGrid(height: conditioning.layout.height, width: conditioning.layout.width)
-        sampling = PredictionSampler(sampling: options.sampling, seed: options.seed, rejectAllDrafts: rejectAllDrafts)
+        sampling = PredictionSampler(sampling: options.sampling, seed: options.seed, rejectAllDrafts: rejectAllDrafts,
+                                     noiseIgnoresPosition: noiseIgnoresPosition)
         stats = GenerationStats(schedule: schedule.name, forward_passes: 0, tokens_per_pass: [], inputs_per_pass: [], seconds: 0,
                                 cell_pass: [Int](repeating: -1, count: grid.cells.count))
     }

@@ -6,12 +6,15 @@ struct PredictionSampler {
     private let noise: GumbelNoise
     /// Test hook: every verification rejects (zipar-adaptive then gives raster's tokens).
     let rejectAllDrafts: Bool
+    /// Test hook (a deliberately broken sampler): every cell picks with the noise of cell 0.
+    let noiseIgnoresPosition: Bool
     private(set) var drafts = 0, accepted = 0, rejected = 0
 
-    init(sampling: SamplingOptions, seed: UInt64, rejectAllDrafts: Bool) {
+    init(sampling: SamplingOptions, seed: UInt64, rejectAllDrafts: Bool, noiseIgnoresPosition: Bool = false) {
         sampler = Sampler(sampling)
         noise = GumbelNoise(seed: seed)
         self.rejectAllDrafts = rejectAllDrafts
+        self.noiseIgnoresPosition = noiseIgnoresPosition
     }
 
     /// Applies `prediction`, whose (guided) logits are in `logits` (overwritten), to `grid`. Returns true
@@ -20,7 +23,7 @@ struct PredictionSampler {
     mutating func apply(_ prediction: DecodingPass.Prediction, logits: UnsafeMutableBufferPointer<Float>,
                         to grid: inout TokenGrid) -> Bool {
         let cell = prediction.cell
-        let token = sampler.pick(logits, noise: noise, position: cell)
+        let token = sampler.pick(logits, noise: noise, position: noiseIgnoresPosition ? 0 : cell)
         switch prediction.kind {
         case .sample:
             grid[cell] = token

@@ -28,6 +28,9 @@ public struct ZipARLosslessSchedule: DecodingSchedule {
     /// Jacobi decoding with copy drafts).
     public let draftRows: Int
     let cfgInterval: Int
+    /// Test hook (a deliberately broken verifier): every window output commits, whether or not the drafts
+    /// before it matched, so commits come from draft views.
+    var trustsDrafts = false
     /// Match counts of the drafts the window verified.
     public private(set) var statistics = DraftStatistics()
     /// Source and age of every cell's current draft.
@@ -86,7 +89,7 @@ public struct ZipARLosslessSchedule: DecodingSchedule {
             let c = a - 1 + i
             inputs.append(ModelInput(.token(tokens[c]!), position: layout.position(row: c / w, column: c % w)))
             predictions.append(.init(input: i, cell: c + 1, kind: .commit(fed: i + 1 < k ? tokens[c + 1] : nil),
-                                     ifAccepted: i == 0 ? nil : c))
+                                     ifAccepted: i == 0 || trustsDrafts ? nil : c))
         }
         windowPredictions = predictions.count
         // Wavefront drafts: one input per row that may extend, outside the window's slots.

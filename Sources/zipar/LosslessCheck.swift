@@ -24,6 +24,9 @@ struct LosslessCheck: ParsableCommand {
     @Option(help: "Samples per variant of the χ² test.")
     var samples: Int = 200_000
 
+    @Flag(help: "Step 0: how often a draft under each candidate view (copies; the ZipAR wavefront at each of --lags), computed from raster's final tokens, equals raster's token; --seeds seeds of each of --classes.")
+    var oracle = false
+
     @Flag(help: "Greedy decoding: every class over --windows × --lags, CFG off and on.")
     var greedy = false
 
@@ -60,6 +63,9 @@ struct LosslessCheck: ParsableCommand {
         let side = model.config.gridSize
         let labels = try classes.map { try Generate.classes($0, config: model.config) } ?? Array(0..<model.config.num_classes)
         let sampling = try samplingFlags.resolved(with: try gpt.samplingDefaults())
+        let numbersOfLags = try numbers(lags, flag: "--lags", width: side)
+        if let bad = numbersOfLags.first(where: { !(1...side).contains($0) }) { throw UsageError("--lags \(bad) is outside 1…\(side)") }
+        if oracle { return try runOracle(model: model, labels: labels, sampling: sampling, lags: numbersOfLags) }
         let comparison = LosslessComparison(generator: ImageGenerator(model: model))
         var runs: [(name: String, batch: [GenerationOptions], specs: [ScheduleSpec])] = []
         if greedy {
@@ -108,6 +114,21 @@ struct LosslessCheck: ParsableCommand {
             failed = failed || !mismatches.isEmpty
         }
         if failed { throw ExitCode(1) }
+    }
+
+    func runOracle(model: GPT, labels: [Int], sampling: (cfgScale: Float, options: SamplingOptions), lags: [Int]) throws {
+        let batch = labels.flatMap { label in
+            (0..<seeds).map { GenerationOptions(classLabel: label, cfgScale: sampling.cfgScale, sampling: sampling.options, seed: UInt64($0)) }
+        }
+        let progress = ProgressLine(enabled: !quiet)
+        let rows = try DraftOracle(generator: ImageGenerator(model: model)).measure(batch, lags: lags, batchSize: batchSize) {
+            progress.show("oracle: image \($0)/\(batch.count)")
+        }
+        progress.finish()
+        print("step-0 oracle: \(batch.count) raster images (cfg \(sampling.cfgScale), temperature \(sampling.options.temperature), top-k \(sampling.options.topK), top-p \(sampling.options.topP)); drafts from raster's own tokens")
+        print("| draft view | α, all cells | α, rows 1… |")
+        print("|---|---|---|")
+        for r in rows { print(String(format: "| %@ | %.3f | %.3f |", r.view, r.rate, r.rateBelowRow0)) }
     }
 
     func runChiSquare() throws {

@@ -115,14 +115,22 @@ struct EvalReport: Codable {
         var lines = [String(format: "zipar eval: %d image(s) per class of %@; CFG %.1f, temperature %.2f, top-k %d, top-p %.2f; seeds %llu…%llu",
                             per_class, classes, cfg_scale, temperature, top_k, top_p, seed, seed &+ UInt64(per_class - 1)),
                      "classifier: \(classifier)" + referenceInfo, "",
-                     "schedule            passes  s/image  decode s  accuracy       FD  drafts (accepted)"]
+                     "schedule                 passes  inputs/pass  s/image  decode s  accuracy       FD  drafts (accepted)"]
+        var lossless: [String] = []
         for r in rows {
             let fd = r.frechet_distance.map { String(format: "%8.1f", $0) } ?? "       -"
             let drafts = r.drafts > 0 ? "\(r.drafts) (\(r.accepted))" : "-"
-            lines.append(String(format: "%@ %7.1f  %7.3f  %8.3f  %7.1f %%  %@  %@", r.schedule.padding(toLength: 18, withPad: " ", startingAt: 0),
-                                r.passes_per_image, r.seconds_per_image, r.decode_seconds_per_image, 100 * r.accuracy, fd, drafts))
+            lines.append(String(format: "%@ %7.1f  %11.1f  %7.3f  %8.3f  %7.1f %%  %@  %@", r.schedule.padding(toLength: 23, withPad: " ", startingAt: 0),
+                                r.passes_per_image, r.inputs_per_pass, r.seconds_per_image, r.decode_seconds_per_image, 100 * r.accuracy, fd, drafts))
+            guard let m = r.draft_matches else { continue }
+            let sources = DraftSource.allCases.compactMap { s in m.by_source[s.rawValue].map { String(format: "%@ %.3f of %d", s.rawValue, $0.rate, $0.verified) } }
+            let ages = m.by_age.enumerated().filter { $1.verified > 0 }
+                .map { String(format: "%@%d %.3f", $0 == DraftStatistics.oldestAge ? "≥" : "", $0, $1.rate) }
+            lossless.append("\(r.schedule): commits per pass (1, 2, …) \(r.commits_per_pass_histogram.dropFirst().map(String.init).joined(separator: " ")); "
+                            + "draft match rate \(String(format: "%.3f", m.total.rate)): \(sources.joined(separator: ", ")); by age \(ages.joined(separator: ", "))")
         }
         lines.append("(passes, s/image (tokens) and decode s (VQ): means per image; FD: Fréchet distance of the classifier's features to held-out real glyphs, lower is better)")
+        lines += lossless
         return lines.joined(separator: "\n")
     }
 

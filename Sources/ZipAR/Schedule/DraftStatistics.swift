@@ -42,9 +42,11 @@ public struct DraftStatistics: Codable, Sendable, Equatable {
         }
     }
 
-    /// Adds the counts of `other` (statistics over several images).
-    public mutating func add(_ other: DraftStatistics) {
-        for (k, v) in other.by_source { by_source[k, default: Count()].add(v) }
-        for i in by_age.indices { by_age[i].add(other.by_age[i]) }
+    /// These counts plus those of `other` (statistics over several images).
+    public func adding(_ other: DraftStatistics) -> DraftStatistics {
+        var sum = self
+        for (k, v) in other.by_source { sum.by_source[k, default: Count()].add(v) }
+        for i in sum.by_age.indices { sum.by_age[i].add(other.by_age[i]) }
+        return sum
     }
 }

@@ -27,8 +27,9 @@ struct Bench: ParsableCommand {
     var weightsDtype: String?
 
     @Option(help: ArgumentHelp("""
-        Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the \
-        minimum window; no number: half the grid width). zipar-adaptive also reports its drafts, accepted and \
+        Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W, \
+        zipar-lossless[:K[:LAG:ROWS]] (W the window, S the minimum window, K the verification window; no \
+        number: half the grid width, zipar-lossless its defaults). zipar-adaptive also reports its drafts, accepted and \
         rejected per image: with random weights the acceptance says nothing about quality, only the passes and \
         the time it leads to are measured. Default raster,zipar-reference:8,zipar-reference:4 (Janus: \
         raster,zipar-reference:8).

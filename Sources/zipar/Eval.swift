@@ -20,7 +20,7 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("Classifier folder: config.json, model.safetensors, fd_reference.safetensors (default: the embedded one).", valueName: "dir"))
     var classifier: String?
 
-    @Option(help: ArgumentHelp("Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the minimum window).", valueName: "list"))
+    @Option(help: ArgumentHelp("Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W, zipar-lossless[:K[:LAG:ROWS]] (W the window, S the minimum window, K the verification window).", valueName: "list"))
     var schedules: String = "raster,zipar:6,zipar-reference:6"
 
     @Option(name: .customLong("row-start"), help: ArgumentHelp("How zipar and zipar-adaptive predict a row's first token early: placeholder (default), neighbour or shared (see generate --help).", valueName: "choice"))

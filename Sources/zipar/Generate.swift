@@ -88,7 +88,7 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("tokens-out"), help: ArgumentHelp("Also write the tokens as JSON ({height, width, tokens}; one label only).", valueName: "file"))
     var tokensOut: String?
 
-    @Option(name: .customLong("stats-out"), help: ArgumentHelp("Also write statistics as JSON (forward_passes, tokens_per_pass, cell_pass, drafts, accepted, rejected, seconds; one label only).", valueName: "file"))
+    @Option(name: .customLong("stats-out"), help: ArgumentHelp("Also write statistics as JSON (forward_passes, tokens_per_pass and its histogram, inputs_per_pass, cell_pass, drafts, accepted, rejected, zipar-lossless's draft_matches by source and age, seconds; one label only).", valueName: "file"))
     var statsOut: String?
 
     @Option(name: .customLong("order-out"), help: ArgumentHelp("Also write the decoding order as a PNG the size of the image: each token a block coloured by the pass that decoded it (dark violet: first, yellow: last).", valueName: "file"))

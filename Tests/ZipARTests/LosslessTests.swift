@@ -28,6 +28,12 @@ final class LosslessTests: XCTestCase {
                 XCTAssertLessThanOrEqual(g.stats.forward_passes, cells, "\(name) \(spec)")
                 XCTAssertEqual(g.stats.tokens_per_pass.reduce(0, +), cells)
                 XCTAssertTrue(g.stats.tokens_per_pass.allSatisfy { 1...k ~= $0 }, "\(name) \(spec): \(g.stats.tokens_per_pass)")
+                // the schedule's match counts are the sampler's verdicts on the drafts it was fed
+                let matches = try XCTUnwrap(g.stats.draft_matches)
+                XCTAssertEqual(matches.total.matched, g.stats.accepted, "\(name) \(spec)")
+                XCTAssertEqual(matches.total.verified, g.stats.accepted + g.stats.rejected, "\(name) \(spec)")
+                XCTAssertEqual(matches.by_age.reduce(0) { $0 + $1.verified }, matches.total.verified)
+                XCTAssertEqual(g.stats.tokens_per_pass_histogram.enumerated().reduce(0) { $0 + $1.offset * $1.element }, cells)
             }
         }
     }

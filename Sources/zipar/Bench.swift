@@ -27,8 +27,9 @@ struct Bench: ParsableCommand {
     var weightsDtype: String?
 
     @Option(help: ArgumentHelp("""
-        Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the \
-        minimum window; no number: half the grid width). zipar-adaptive also reports its drafts, accepted and \
+        Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W, \
+        zipar-lossless[:K[:LAG:ROWS]] (W the window, S the minimum window, K the verification window; no \
+        number: half the grid width, zipar-lossless its defaults). zipar-adaptive also reports its drafts, accepted and \
         rejected per image: with random weights the acceptance says nothing about quality, only the passes and \
         the time it leads to are measured. Default raster,zipar-reference:8,zipar-reference:4 (Janus: \
         raster,zipar-reference:8).
@@ -43,6 +44,9 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Images per generate call, sharing every pass (class models cycle through LlamaGen's sample classes 207, 360, 387, 974, 88, 979, 417, 279); the table adds images/s.")
     var batch: Int = 1
+
+    @Option(name: .customLong("pass-inputs"), help: ArgumentHelp("Comma-separated input counts n: also time one pass of n inputs, cost(n), beside cost(1) (e.g. the inputs per pass zipar-lossless needed on the glyph model: its wall-clock ratio to raster at these shapes is passes × cost(n) / (H·W × cost(1))).", valueName: "list"))
+    var passInputs: String?
 
     @Flag(name: .customLong("no-decode"), help: "Skip the VQ decode.")
     var noDecode = false
@@ -100,6 +104,14 @@ struct Bench: ParsableCommand {
         guard batch >= 1 else { throw UsageError("--batch \(batch): must be 1 or more") }
         plan.batch = batch
         if noDecode { plan.vq = nil }
+        if let passInputs {
+            plan.passInputs = try passInputs.split(separator: ",", omittingEmptySubsequences: false).map {
+                guard let n = Int($0.trimmingCharacters(in: .whitespaces)), (1...4096).contains(n) else {
+                    throw UsageError("--pass-inputs '\($0)': expected whole numbers 1…4096")
+                }
+                return n
+            }
+        }
         let report = try Benchmark.run(plan) { line in
             if !quiet { FileHandle.standardError.write("bench: \(line)\n".data(using: .utf8)!) }
         }

@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("Classifier folder: config.json, model.safetensors, fd_reference.safetensors (default: the embedded one).", valueName: "dir"))
     var classifier: String?
 
-    @Option(help: ArgumentHelp("Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W (W the window, S the minimum window).", valueName: "list"))
+    @Option(help: ArgumentHelp("Comma-separated schedules: raster, zipar:W, zipar-adaptive:S, zipar-reference:W, zipar-lossless[:K[:LAG:ROWS]] (W the window, S the minimum window, K the verification window).", valueName: "list"))
     var schedules: String = "raster,zipar:6,zipar-reference:6"
 
     @Option(name: .customLong("row-start"), help: ArgumentHelp("How zipar and zipar-adaptive predict a row's first token early: placeholder (default), neighbour or shared (see generate --help).", valueName: "choice"))
@@ -206,16 +206,25 @@ struct EvalReport: Codable {
                             what, cfg_scale, temperature, top_k, top_p, seed, seed &+ UInt64(max(images, 1) - 1)),
                      "classifier: \(classifier)" + referenceInfo, ""]
         let colors = rows.contains { $0.glyph_color_accuracy != nil }
-        lines.append("schedule            passes  s/image  decode s  " + (colors ? "character  glyph col  bg col" : "accuracy") + "       FD  drafts (accepted)")
+        lines.append("schedule                 passes  inputs/pass  s/image  decode s  " + (colors ? "character  glyph col  bg col" : "accuracy")
+                     + "       FD  drafts (accepted)")
         func percent(_ x: Double?) -> String { x.map { String(format: "%7.1f %%", 100 * $0) } ?? "      -  " }
+        var lossless: [String] = []
         for r in rows {
             let fd = r.frechet_distance.map { String(format: "%8.1f", $0) } ?? "       -"
             let drafts = r.drafts > 0 ? "\(r.drafts) (\(r.accepted))" : "-"
             let scores = colors ? "  \(percent(r.accuracy))  \(percent(r.glyph_color_accuracy)) \(percent(r.background_color_accuracy))" : percent(r.accuracy)
-            lines.append(String(format: "%@ %7.1f  %7.3f  %8.3f  %@  %@  %@", r.schedule.padding(toLength: 18, withPad: " ", startingAt: 0),
-                                r.passes_per_image, r.seconds_per_image, r.decode_seconds_per_image, scores, fd, drafts))
+            lines.append(String(format: "%@ %7.1f  %11.1f  %7.3f  %8.3f  %@  %@  %@", r.schedule.padding(toLength: 23, withPad: " ", startingAt: 0),
+                                r.passes_per_image, r.inputs_per_pass, r.seconds_per_image, r.decode_seconds_per_image, scores, fd, drafts))
+            guard let m = r.draft_matches else { continue }
+            let sources = DraftSource.allCases.compactMap { s in m.by_source[s.rawValue].map { String(format: "%@ %.3f of %d", s.rawValue, $0.rate, $0.verified) } }
+            let ages = m.by_age.enumerated().filter { $1.verified > 0 }
+                .map { String(format: "%@%d %.3f", $0 == DraftStatistics.oldestAge ? "≥" : "", $0, $1.rate) }
+            lossless.append("\(r.schedule): commits per pass (1, 2, …) \(r.commits_per_pass_histogram.dropFirst().map(String.init).joined(separator: " ")); "
+                            + "draft match rate \(String(format: "%.3f", m.total.rate)): \(sources.joined(separator: ", ")); by age \(ages.joined(separator: ", "))")
         }
         lines.append("(passes, s/image (tokens) and decode s (VQ): means per image; FD: Fréchet distance of the classifier's features to held-out real glyphs, lower is better)")
+        lines += lossless
         return lines.joined(separator: "\n")
     }
 

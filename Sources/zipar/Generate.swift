@@ -51,8 +51,10 @@ struct Generate: ParsableCommand {
     @Option(help: ArgumentHelp("""
         Decoding schedule: raster (one token per pass, H·W passes); zipar (every row lags the row above by \
         --window, W + (H−1)·window passes); zipar-adaptive (a row starts once a draft of its first token, made \
-        with --min-window tokens above, passes a speculative-sampling check); zipar-reference (the released \
-        ZipAR code's schedule, 2W + (H−2)·window passes).
+        with --min-window tokens above, is picked again by the larger context); zipar-reference (the released \
+        ZipAR code's schedule, 2W + (H−2)·window passes); zipar-lossless (ZipAR's wavefront drafts, a \
+        verification window commits in raster order: raster's tokens for the same seed in fewer passes; \
+        --verify-window, --draft-lag, --draft-rows).
         """, valueName: "name"))
     var schedule: String = "raster"
 
@@ -61,6 +63,15 @@ struct Generate: ParsableCommand {
 
     @Option(name: .customLong("min-window"), help: "zipar-adaptive: the row above holds this many tokens when a row's first token is drafted (2 … grid width − 1; default: half the width).")
     var minWindow: Int?
+
+    @Option(name: .customLong("verify-window"), help: "zipar-lossless: cells the verification window predicts per pass, K (1 … H·W; default: the grid width).")
+    var verifyWindow: Int?
+
+    @Option(name: .customLong("draft-lag"), help: "zipar-lossless: a row drafts column c once the row above holds c + lag tokens (1 … grid width; default: width / 6).")
+    var draftLag: Int?
+
+    @Option(name: .customLong("draft-rows"), help: "zipar-lossless: rows, from the commit row down, that feed wavefront drafts (0: the window alone … H, the default).")
+    var draftRows: Int?
 
     @Option(name: .customLong("row-start"), help: ArgumentHelp("""
         zipar and zipar-adaptive: how a row's first token is predicted before the row above is complete: \
@@ -77,7 +88,7 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("tokens-out"), help: ArgumentHelp("Also write the tokens as JSON ({height, width, tokens}; one label only).", valueName: "file"))
     var tokensOut: String?
 
-    @Option(name: .customLong("stats-out"), help: ArgumentHelp("Also write statistics as JSON (forward_passes, tokens_per_pass, cell_pass, drafts, accepted, rejected, seconds; one label only).", valueName: "file"))
+    @Option(name: .customLong("stats-out"), help: ArgumentHelp("Also write statistics as JSON (forward_passes, tokens_per_pass and its histogram, inputs_per_pass, cell_pass, drafts, accepted, rejected, zipar-lossless's draft_matches by source and age, seconds; one label only).", valueName: "file"))
     var statsOut: String?
 
     @Option(name: .customLong("order-out"), help: ArgumentHelp("Also write the decoding order as a PNG the size of the image: each token a block coloured by the pass that decoded it (dark violet: first, yellow: last).", valueName: "file"))
@@ -186,6 +197,7 @@ struct Generate: ParsableCommand {
         let s = result.stats
         var line = String(format: "zipar: %@ %@ %d×%d, %d passes", label, s.schedule, result.height, result.width, s.forward_passes)
         if s.drafts > 0 { line += ", drafts \(s.drafts) (accepted \(s.accepted), rejected \(s.rejected))" }
+        if let m = s.draft_matches { line += String(format: ", draft match rate %.3f", m.total.rate) }
         if let nll = s.teacher_nll { line += String(format: ", NLL %.4f", nll) }
         line += String(format: ", %.2f s tokens + %.2f s decode → %@\n", s.seconds, decodeSeconds, output)
         FileHandle.standardError.write(line.data(using: .utf8)!)
@@ -218,7 +230,8 @@ struct Generate: ParsableCommand {
             start = s
         }
         do {
-            return try ScheduleSpec.make(name: schedule, width: width, window: window, minWindow: minWindow, rowStart: start)
+            return try ScheduleSpec.make(name: schedule, width: width, window: window, minWindow: minWindow, rowStart: start,
+                                         lossless: LosslessOptions(verifyWindow: verifyWindow, draftLag: draftLag, draftRows: draftRows))
         } catch let error as ScheduleSpecError {
             let flag: String
             switch error.about {
@@ -226,6 +239,9 @@ struct Generate: ParsableCommand {
             case .window: flag = "--window"
             case .minWindow: flag = "--min-window"
             case .rowStart: flag = "--row-start"
+            case .verifyWindow: flag = "--verify-window"
+            case .draftLag: flag = "--draft-lag"
+            case .draftRows: flag = "--draft-rows"
             }
             throw UsageError("\(flag): \(error.description)")
         }

@@ -21,6 +21,16 @@ extension CLITests {
             (["generate", "--window", "0", "--schedule", "zipar"], "--window"),
             (["generate", "--window", "99", "--schedule", "zipar"], "--window"),
             (["generate", "--min-window", "0", "--schedule", "zipar-adaptive"], "--min-window"),
+            (["generate", "--verify-window", "0", "--schedule", "zipar-lossless"], "--verify-window"),
+            (["generate", "--verify-window", "145", "--schedule", "zipar-lossless"], "--verify-window"),
+            (["generate", "--draft-lag", "13", "--schedule", "zipar-lossless"], "--draft-lag"),
+            (["generate", "--draft-rows=-1", "--schedule", "zipar-lossless"], "--draft-rows"),
+            (["generate", "--draft-rows", "2", "--schedule", "zipar"], "--draft-rows"),
+            (["lossless-check", "--seeds", "0"], "--seeds 0"),
+            (["lossless-check", "--samples", "10"], "--samples 10"),
+            (["lossless-check", "--greedy", "--windows", "0"], "--windows"),
+            (["lossless-check", "--oracle", "--lags", "x"], "--lags"),
+            (["bench", "--pass-inputs", "0"], "--pass-inputs"),
             (["generate", "--columns", "0", "--class-label", "AB"], "--columns 0"),
             (["generate", "--batch-size", "0"], "--batch-size 0"),
             (["generate", "--cfg-interval=-2"], "--cfg-interval -2"),
@@ -40,7 +50,7 @@ extension CLITests {
     }
 
     func testHelpTextsRenderCleanly() throws {
-        for command in ["generate", "eval", "decode", "inspect", "load", "bench"] {
+        for command in ["generate", "eval", "decode", "inspect", "load", "bench", "lossless-check"] {
             let (status, out, _) = try runCapturing([command, "--help"])
             let text = String(decoding: out, as: UTF8.self)
             XCTAssertEqual(status, 0, command)

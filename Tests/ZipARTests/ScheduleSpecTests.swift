@@ -5,11 +5,15 @@ import XCTest
 /// that says which part is wrong, and each spec's schedule takes the passes its formula gives.
 final class ScheduleSpecTests: XCTestCase {
     func testTextFormsRoundTrip() throws {
-        let specs = try ScheduleSpec.parseList("raster, zipar:1,zipar:16,zipar-adaptive:2,zipar-adaptive:15,zipar-reference:2,zipar-reference:15",
+        let specs = try ScheduleSpec.parseList("raster, zipar:1,zipar:16,zipar-adaptive:2,zipar-adaptive:15,zipar-reference:2,zipar-reference:15,zipar-lossless:16:2:16,zipar-lossless:1:1:0",
                                                width: 16)
         XCTAssertEqual(specs, [.raster, .zipar(window: 1, rowStart: .placeholder), .zipar(window: 16, rowStart: .placeholder),
                                .ziparAdaptive(minWindow: 2, rowStart: .placeholder), .ziparAdaptive(minWindow: 15, rowStart: .placeholder),
-                               .ziparReference(window: 2), .ziparReference(window: 15)])
+                               .ziparReference(window: 2), .ziparReference(window: 15),
+                               .ziparLossless(verifyWindow: 16, draftLag: 2, draftRows: 16), .ziparLossless(verifyWindow: 1, draftLag: 1, draftRows: 0)])
+        XCTAssertEqual(try ScheduleSpec.parse("zipar-lossless:5", width: 12), .ziparLossless(verifyWindow: 5, draftLag: 2, draftRows: 12))
+        XCTAssertEqual(try ScheduleSpec.make(name: "zipar-lossless", width: 12, lossless: LosslessOptions(draftLag: 3)),
+                       .ziparLossless(verifyWindow: 12, draftLag: 3, draftRows: 12))
         XCTAssertEqual(Set(specs.map { String($0.description.split(separator: ":")[0]) }), Set(ScheduleSpec.names))
         for spec in specs { XCTAssertEqual(try ScheduleSpec.parse(spec.description, width: 16), spec) }
         XCTAssertEqual(try ScheduleSpec.make(name: "zipar", width: 8, window: 3, rowStart: .shared), .zipar(window: 3, rowStart: .shared))
@@ -17,10 +21,12 @@ final class ScheduleSpecTests: XCTestCase {
         XCTAssertEqual(ScheduleSpec.ziparReference(window: 3).withRowStart(.neighbour), .ziparReference(window: 3))
     }
 
-    /// No number: half the width (zipar at least 1, the others at least 2, the smallest valid sizes).
+    /// No number: half the width (zipar at least 1, the others at least 2, the smallest valid sizes);
+    /// zipar-lossless: `LosslessDefaults`.
     func testDefaultWindowsAreHalfTheWidth() throws {
-        for (width, expected) in [(16, "raster,zipar:8,zipar-adaptive:8,zipar-reference:8"), (12, "raster,zipar:6,zipar-adaptive:6,zipar-reference:6"),
-                                  (3, "raster,zipar:1,zipar-adaptive:2,zipar-reference:2")] {
+        for (width, expected) in [(16, "raster,zipar:8,zipar-adaptive:8,zipar-reference:8,zipar-lossless:16:2:16"),
+                                  (12, "raster,zipar:6,zipar-adaptive:6,zipar-reference:6,zipar-lossless:12:2:12"),
+                                  (3, "raster,zipar:1,zipar-adaptive:2,zipar-reference:2,zipar-lossless:3:1:3")] {
             let byName = try ScheduleSpec.names.map { try ScheduleSpec.make(name: $0, width: width) }
             XCTAssertEqual(byName.map(\.description).joined(separator: ","), expected, "width \(width)")
             XCTAssertEqual(try ScheduleSpec.parseList(ScheduleSpec.names.joined(separator: ","), width: width), byName)
@@ -36,6 +42,10 @@ final class ScheduleSpecTests: XCTestCase {
             ("zipar-reference", 2, "at least 3 tokens wide", .name), ("zipar-adaptive:2", 2, "at least 3 tokens wide", .name),
             ("raster:3", 16, "raster takes no number", .name), ("diagonal", 16, "'diagonal' is not a schedule", .name),
             ("", 16, "'' is not a schedule", .name), ("zipar:x", 16, "not a whole number", .name), ("zipar:1:2", 16, "NAME:NUMBER", .name),
+            ("zipar-lossless:0", 4, "verification window 0 is outside 1…16", .verifyWindow),
+            ("zipar-lossless:4:5:1", 4, "draft lag 5 is outside 1…4", .draftLag),
+            ("zipar-lossless:4:1:5", 4, "draft rows 5 is outside 0…4", .draftRows),
+            ("zipar-lossless:4:1", 4, "zipar-lossless:K:LAG:ROWS", .name),
         ]
         for (text, width, message, part) in cases {
             XCTAssertThrowsError(try ScheduleSpec.parse(text, width: width), text) {
@@ -50,6 +60,8 @@ final class ScheduleSpecTests: XCTestCase {
             ({ try ScheduleSpec.make(name: "zipar", width: 8, minWindow: 2) }, "minimum window applies", .minWindow),
             ({ try ScheduleSpec.make(name: "zipar-reference", width: 8, rowStart: .shared) }, "row start applies", .rowStart),
             ({ try ScheduleSpec.make(name: "diagonal", width: 8, window: 2) }, "not a schedule", .name),
+            ({ try ScheduleSpec.make(name: "zipar", width: 8, lossless: LosslessOptions(draftRows: 2)) }, "zipar-lossless only", .draftRows),
+            ({ try ScheduleSpec.make(name: "zipar-lossless", width: 8, window: 2) }, "the window applies", .window),
         ]
         for (make, message, part) in misplaced {
             XCTAssertThrowsError(try make()) {

@@ -56,6 +56,11 @@ public enum Benchmark {
             }
         }
         let peak = MachineInfo.peakResidentMebibytes()
+        var passCosts: [PassCostProbe.Result] = []
+        if !plan.passInputs.isEmpty {
+            log("timing passes of 1, \(plan.passInputs.map(String.init).joined(separator: ", ")) inputs")
+            passCosts = try PassCostProbe.measure(generator.model, options: options, inputs: plan.passInputs, repeats: max(3, plan.repeats))
+        }
 
         log("probing memory bandwidth (\(plan.bandwidthBytes >> 20) MiB) and sgemm \(plan.matmulSize)³")
         let bandwidth = BandwidthProbe.measure(bytes: plan.bandwidthBytes, threads: ComputeThreads.count, repeats: plan.bandwidthRepeats)
@@ -114,7 +119,7 @@ public enum Benchmark {
             settings: SettingsReport(condition: condition, batch: plan.batch, classLabel: plan.classLabel, cfgScale: plan.cfgScale, topK: plan.sampling.topK,
                                      temperature: plan.sampling.temperature, seed: plan.seed, warmup: plan.warmup, repeats: plan.repeats),
             bandwidth: bandwidth, bandwidthSingleThread: single, matmul: matmul, floorMsPerPass: floorMs,
-            schedules: reports, vqDecode: vqReport, peakResidentMebibytes: peak,
+            schedules: reports, vqDecode: vqReport, passCosts: passCosts, peakResidentMebibytes: peak,
             peakResidentGenerationMebibytes: generationPeak,
             peakResidentToNeeded: generationPeak * 1048576 / Double(needed))
     }

@@ -96,6 +96,8 @@ public struct BenchmarkPlan: Sendable {
     public var seed: UInt64 = 0
     /// Seed of the random weights.
     public var weightSeed: UInt64 = 1
+    /// Input counts n whose pass cost cost(n) is timed (`PassCostProbe`; cost(1) is always timed with them).
+    public var passInputs: [Int] = []
     public var bandwidthBytes = 1 << 30
     public var bandwidthRepeats = 5
     public var matmulSize = 2048

@@ -18,6 +18,8 @@ public struct BenchmarkReport: Codable, Sendable {
     public var floorMsPerPass: Double
     public var schedules: [ScheduleReport]
     public var vqDecode: VQDecodeReport?
+    /// cost(n) of one pass by its input count (`BenchmarkPlan.passInputs`; empty when none was asked for).
+    public var passCosts: [PassCostProbe.Result] = []
     /// Peak resident memory (getrusage ru_maxrss) of the model work (images and decodes), taken before
     /// the probes allocate.
     public var peakResidentMebibytes: Double

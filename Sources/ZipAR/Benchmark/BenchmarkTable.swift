@@ -68,6 +68,11 @@ extension BenchmarkReport {
                          + "(3×3 and 1×1 convs, attention products) → \(f(v.achievedGflops, 1)) GFLOP/s, "
                          + "\(f(v.fractionOfMatmulPeak, 2)) of the sgemm peak")
         }
+        if !passCosts.isEmpty {
+            let rows = s.cfgScale > 1 ? " × 2 CFG rows" : ""
+            lines.append("pass cost by inputs (one image, n inputs\(rows) from mid-grid, logits of each; median of \(max(3, s.repeats))): "
+                         + passCosts.map { "\($0.inputs): \(f($0.msMedian, 2)) ms (×\(f($0.ratioToOne, 2)))" }.joined(separator: ", "))
+        }
         let needed = m.residentWeightBytes + m.kvCacheBytes
         lines.append("peak RSS: \(f(peakResidentGenerationMebibytes, 0)) MiB after the images "
                      + "(\(f(peakResidentMebibytes, 0)) MiB with the decode, before the probes); needed: weights \(mb(m.residentWeightBytes))"

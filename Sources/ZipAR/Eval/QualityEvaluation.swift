@@ -19,6 +19,12 @@ public struct QualityRow: Codable, Sendable {
     public var frechet_distance: Double?
     /// zipar-adaptive: drafts proposed, accepted and rejected, summed over the images.
     public var drafts: Int, accepted: Int, rejected: Int
+    /// Mean inputs per pass (each fed to every CFG row).
+    public var inputs_per_pass: Double = 0
+    /// commits_per_pass_histogram[k]: passes (over all images) that settled k tokens.
+    public var commits_per_pass_histogram: [Int] = []
+    /// zipar-lossless: how often the drafts its window verified matched, by source and age, over the images.
+    public var draft_matches: DraftStatistics?
 }
 
 /// One image an evaluation draws: its generation options and what it should show.
@@ -97,7 +103,7 @@ public final class QualityEvaluation {
                     progress: ((Int, Int) -> Bool)? = nil) throws -> QualityRow {
         precondition(!all.isEmpty && batchSize > 0, "nothing to evaluate")
         var features: [[Float]] = [], correct = 0, glyphs = 0, backgrounds = 0, colored = 0
-        var passes = 0, seconds = 0.0, decodeSeconds = 0.0
+        var passes = 0, inputs = 0, seconds = 0.0, decodeSeconds = 0.0
         var row = QualityRow(schedule: spec.description, images: 0, passes_per_image: 0, seconds_per_image: 0,
                              decode_seconds_per_image: 0, accuracy: 0, frechet_distance: nil, drafts: 0, accepted: 0, rejected: 0)
         for start in stride(from: 0, to: all.count, by: batchSize) {
@@ -120,6 +126,13 @@ public final class QualityEvaluation {
                 }
                 features.append(f)
                 passes += result.stats.forward_passes
+                inputs += result.stats.inputs_per_pass.reduce(0, +)
+                let histogram = result.stats.tokensPerPassHistogram
+                if row.commits_per_pass_histogram.count < histogram.count {
+                    row.commits_per_pass_histogram += [Int](repeating: 0, count: histogram.count - row.commits_per_pass_histogram.count)
+                }
+                for (k, n) in histogram.enumerated() { row.commits_per_pass_histogram[k] += n }
+                if let m = result.stats.draft_matches { row.draft_matches = (row.draft_matches ?? DraftStatistics()).adding(m) }
                 row.drafts += result.stats.drafts
                 row.accepted += result.stats.accepted
                 row.rejected += result.stats.rejected
@@ -129,6 +142,7 @@ public final class QualityEvaluation {
         let n = Double(features.count)
         row.images = features.count
         row.passes_per_image = Double(passes) / n
+        row.inputs_per_pass = Double(inputs) / Double(passes)
         row.seconds_per_image = seconds / n
         row.decode_seconds_per_image = decodeSeconds / n
         row.accuracy = Double(correct) / n

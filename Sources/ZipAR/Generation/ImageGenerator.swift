@@ -32,8 +32,10 @@ public struct GenerationStats: Codable, Sendable {
     public var schedule: String
     /// Model calls, prefill included.
     public var forward_passes: Int
-    /// Tokens (grid cells) settled by each pass; drafts not yet accepted do not count.
+    /// Tokens (grid cells) settled by each pass (zipar-lossless: committed); drafts not yet accepted do not count.
     public var tokens_per_pass: [Int]
+    /// tokens_per_pass_histogram[k]: passes that settled k tokens.
+    public var tokens_per_pass_histogram: [Int] = []
     /// Inputs fed by each pass (sampled tokens plus discarded ones).
     public var inputs_per_pass: [Int]
     public var seconds: Double
@@ -45,6 +47,8 @@ public struct GenerationStats: Codable, Sendable {
     public var accepted = 0
     /// Verifications that rejected their draft.
     public var rejected = 0
+    /// zipar-lossless: how often the drafts its window verified matched, by source and age.
+    public var draft_matches: DraftStatistics?
     /// Mean negative log-likelihood per token of the image under the raster model (teacher forcing), when
     /// scored (`ImageGenerator.teacherForcedNLL`).
     public var teacher_nll: Double?
@@ -103,6 +107,8 @@ public final class ImageGenerator {
     private var combined: [Float]
     /// Test hook: every draft verification rejects.
     var rejectAllDrafts = false
+    /// Test hook (a deliberately broken sampler): every position picks with the noise of position 0.
+    var noiseIgnoresPosition = false
 
     public init(model: any ImageTokenModel) {
         self.model = model
@@ -159,7 +165,8 @@ public final class ImageGenerator {
         for (job, guided) in zip(jobs, guidance) {
             let conditioning = try model.conditioning(job.options.condition, guidance: guided)
             images.append(ImageInFlight(schedule: job.schedule, options: job.options, conditioning: conditioning,
-                                        firstRow: rows, rejectAllDrafts: rejectAllDrafts))
+                                        firstRow: rows, rejectAllDrafts: rejectAllDrafts,
+                                        noiseIgnoresPosition: noiseIgnoresPosition))
             rows += conditioning.rows.count
             slots = max(slots, conditioning.layout.slots)
         }

@@ -17,14 +17,16 @@ struct ImageInFlight {
     private(set) var pass: DecodingPass?
     let start = Date()
 
-    init(schedule: any DecodingSchedule, options: GenerationOptions, conditioning: Conditioning, firstRow: Int, rejectAllDrafts: Bool) {
+    init(schedule: any DecodingSchedule, options: GenerationOptions, conditioning: Conditioning, firstRow: Int, rejectAllDrafts: Bool,
+         noiseIgnoresPosition: Bool = false) {
         self.schedule = schedule
         self.options = options
         conditions = conditioning.rows
         self.firstRow = firstRow
         guided = conditioning.rows.count > 1
         grid = TokenGrid(height: conditioning.layout.height, width: conditioning.layout.width)
-        sampling = PredictionSampler(sampling: options.sampling, seed: options.seed, rejectAllDrafts: rejectAllDrafts)
+        sampling = PredictionSampler(sampling: options.sampling, seed: options.seed, rejectAllDrafts: rejectAllDrafts,
+                                     noiseIgnoresPosition: noiseIgnoresPosition)
         stats = GenerationStats(schedule: schedule.name, forward_passes: 0, tokens_per_pass: [], inputs_per_pass: [], seconds: 0,
                                 cell_pass: [Int](repeating: -1, count: grid.cells.count))
     }
@@ -51,8 +53,12 @@ struct ImageInFlight {
         let pass = self.pass!, rows = conditions.count
         var settled = 0
         var accepted: Set<Int> = []
-        for (j, prediction) in pass.predictions.enumerated() {
-            if let draft = prediction.ifAccepted, !accepted.contains(draft) { continue }
+        for (j, planned) in pass.predictions.enumerated() {
+            var prediction = planned
+            if let draft = prediction.ifAccepted, !accepted.contains(draft) {
+                guard case .commit = prediction.kind else { continue }
+                prediction.kind = .draft  // its context holds a wrong draft: only a new draft comes of it
+            }
             let cond = logits + (first + j * rows) * vocab
             if guided && pass.guidance {
                 let uncond = cond + vocab, scale = options.cfgScale
@@ -83,6 +89,8 @@ struct ImageInFlight {
         s.drafts = sampling.drafts
         s.accepted = sampling.accepted
         s.rejected = sampling.rejected
+        s.tokens_per_pass_histogram = s.tokensPerPassHistogram
+        s.draft_matches = schedule.draftStatistics
         s.seconds = Date().timeIntervalSince(start)
         return GenerationResult(height: grid.height, width: grid.width, tokens: grid.cells.map { $0 ?? 0 }, stats: s)
     }

@@ -1,70 +1,56 @@
-/// Applies one prediction of a pass to the grid: samples the cell's token, samples a draft and keeps its
-/// distribution, or verifies a draft by speculative sampling. Counts drafts and verdicts.
+/// Applies one prediction of a pass to the grid: picks the cell's token, a draft, or the verdict on a
+/// draft. Every token is `Sampler.pick` with the image's Gumbel noise at the cell, so a cell picked from the
+/// same logits gets the same token in every schedule and pass. Counts drafts and verdicts.
 struct PredictionSampler {
     private var sampler: Sampler
-    private var rng: RandomSource
-    /// Test hook: every verification rejects (greedy decoding then gives raster's tokens).
+    private let noise: GumbelNoise
+    /// Test hook: every verification rejects (zipar-adaptive then gives raster's tokens).
     let rejectAllDrafts: Bool
+    /// Test hook (a deliberately broken sampler): every cell picks with the noise of cell 0.
+    let noiseIgnoresPosition: Bool
     private(set) var drafts = 0, accepted = 0, rejected = 0
-    /// The distribution of each open draft (by cell), for its next verification; unused under greedy.
-    private var draftDistributions: [Int: [Float]] = [:]
 
-    init(sampling: SamplingOptions, seed: UInt64, rejectAllDrafts: Bool) {
+    init(sampling: SamplingOptions, seed: UInt64, rejectAllDrafts: Bool, noiseIgnoresPosition: Bool = false) {
         sampler = Sampler(sampling)
-        rng = RandomSource(seed: seed)
+        noise = GumbelNoise(seed: seed)
         self.rejectAllDrafts = rejectAllDrafts
+        self.noiseIgnoresPosition = noiseIgnoresPosition
     }
 
     /// Applies `prediction`, whose (guided) logits are in `logits` (overwritten), to `grid`. Returns true
-    /// when it is a verification that accepted its draft.
+    /// when it accepted a draft (a verification or a commit that found the token it was fed).
     @discardableResult
     mutating func apply(_ prediction: DecodingPass.Prediction, logits: UnsafeMutableBufferPointer<Float>,
                         to grid: inout TokenGrid) -> Bool {
         let cell = prediction.cell
+        let token = sampler.pick(logits, noise: noise, position: noiseIgnoresPosition ? 0 : cell)
         switch prediction.kind {
         case .sample:
-            grid[cell] = sampler.sample(logits, rng: &rng)
+            grid[cell] = token
         case .draft:
-            grid.drafts[cell] = sampler.sample(logits, rng: &rng)
-            if !sampler.options.isGreedy { draftDistributions[cell] = Array(logits) }
+            guard grid[cell] == nil else { return false }
+            grid.drafts[cell] = token
             drafts += 1
         case .verify(let last):
-            let (token, ok) = verify(grid.drafts[cell]!, cell: cell, logits: logits)
+            // Gumbel coupling: the draft was picked with this cell's noise from a smaller context; it stands
+            // iff the larger context picks it too (greedy: iff it is the new argmax).
+            let ok = token == grid.drafts[cell]! && !rejectAllDrafts
             if ok { accepted += 1 } else { rejected += 1 }
             if ok || last {
                 grid[cell] = token
                 grid.drafts[cell] = nil
-                draftDistributions[cell] = nil
             } else {
                 grid.drafts[cell] = token
-                if !sampler.options.isGreedy { draftDistributions[cell] = Array(logits) }
                 drafts += 1
             }
             return ok
+        case .commit(let fed):
+            grid[cell] = token
+            grid.drafts[cell] = nil
+            guard let fed else { return false }
+            if token == fed { accepted += 1 } else { rejected += 1 }
+            return token == fed
         }
         return false
-    }
-
-    /// Speculative sampling of `draft` (drawn from the kept distribution q) against p, the distribution of
-    /// `logits` (left in `logits`): accepted with probability min(1, p(x)/q(x)), else a token from the
-    /// residual max(0, p − q), normalised (p itself if that is empty). Greedy: accepted iff the draft is
-    /// p's argmax, else the argmax.
-    private mutating func verify(_ draft: Int, cell: Int, logits: UnsafeMutableBufferPointer<Float>) -> (Int, Bool) {
-        if sampler.options.isGreedy {
-            let best = argmax(UnsafeBufferPointer(logits))
-            return (best, best == draft && !rejectAllDrafts)
-        }
-        sampler.probabilities(logits)
-        var q = draftDistributions[cell]!
-        let ratio = logits[draft] / q[draft]  // q[draft] > 0: the draft was drawn from q
-        if Float(rng.nextUniform()) < ratio && !rejectAllDrafts { return (draft, true) }
-        var total: Float = 0
-        for v in 0..<q.count {
-            q[v] = max(0, logits[v] - q[v])
-            total += q[v]
-        }
-        guard total > 0 else { return (draw(UnsafeBufferPointer(logits), rng: &rng), false) }
-        for v in 0..<q.count { q[v] /= total }
-        return (q.withUnsafeBufferPointer { draw($0, rng: &rng) }, false)
     }
 }

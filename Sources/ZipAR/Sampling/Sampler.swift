@@ -1,7 +1,7 @@
 import Foundation
 
-/// How a token is drawn from logits, in LlamaGen's order: logits / temperature → top-k → top-p → softmax →
-/// multinomial. Temperature 0 means greedy (argmax).
+/// How a token is drawn from logits, in LlamaGen's order: logits / temperature → top-k → top-p → a draw
+/// from the softmax (by the Gumbel-max trick, `Sampler`). Temperature 0 means greedy (argmax).
 public struct SamplingOptions: Equatable, Sendable {
     public var temperature: Float = 1
     /// Keep only the k largest logits (ties with the k-th kept); 0 keeps all.
@@ -19,7 +19,12 @@ public struct SamplingOptions: Equatable, Sendable {
     public var isGreedy: Bool { temperature == 0 }
 }
 
-/// Draws tokens from logits with preallocated work space (no allocation per token after the first).
+/// Picks tokens from logits by the Gumbel-max trick: the token is argmax over ids of the warped logits
+/// (temperature, top-k, top-p, as LlamaGen orders them) plus Gumbel noise fixed by (seed, image position,
+/// id). That is an exact draw from softmax(warped logits), and a deterministic function of the logits and
+/// the noise: the same position picks the same token from the same logits in every schedule, which is what
+/// lets a lossless schedule reproduce raster decoding seed for seed. Temperature 0 is the argmax (greedy).
+/// Work space is preallocated (no allocation per token after the first).
 public struct Sampler {
     public let options: SamplingOptions
     private var work: [Float] = []
@@ -27,15 +32,34 @@ public struct Sampler {
 
     public init(_ options: SamplingOptions) { self.options = options }
 
-    /// Samples one token; `logits` is overwritten with the filtered, normalised probabilities.
-    public mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>, rng: inout RandomSource) -> Int {
+    /// The token of image position `position`; `logits` is overwritten with the warped logits (−inf where
+    /// top-k or top-p removed an id). Ties go to the lowest id.
+    public mutating func pick(_ logits: UnsafeMutableBufferPointer<Float>, noise: GumbelNoise, position: Int) -> Int {
         if options.isGreedy { return argmax(UnsafeBufferPointer(logits)) }
-        probabilities(logits)
-        return draw(UnsafeBufferPointer(logits), rng: &rng)
+        warp(logits)
+        var best = 0, bestScore = -Double.infinity
+        for i in 0..<logits.count where logits[i] > -.infinity {
+            let score = Double(logits[i]) + noise.value(position: position, id: i)
+            if score > bestScore { best = i; bestScore = score }
+        }
+        return best
     }
 
-    /// Turns logits into the sampling distribution in place: temperature, top-k, top-p, softmax.
-    public mutating func probabilities(_ logits: UnsafeMutableBufferPointer<Float>) {
+    /// The top two noised scores of `pick` (the winner's and the runner-up's), for reporting how close a
+    /// decision was; `logits` is overwritten as `pick` does. Greedy: the top two logits.
+    public mutating func topTwoScores(_ logits: UnsafeMutableBufferPointer<Float>, noise: GumbelNoise, position: Int) -> (Double, Double) {
+        if !options.isGreedy { warp(logits) }
+        var first = -Double.infinity, second = -Double.infinity
+        for i in 0..<logits.count where logits[i] > -.infinity {
+            let score = Double(logits[i]) + (options.isGreedy ? 0 : noise.value(position: position, id: i))
+            if score > first { second = first; first = score } else if score > second { second = score }
+        }
+        return (first, second)
+    }
+
+    /// Warps logits in place as LlamaGen does before its softmax: divide by the temperature, then top-k,
+    /// then top-p (removed ids become −inf).
+    public mutating func warp(_ logits: UnsafeMutableBufferPointer<Float>) {
         let v = logits.count
         let t = max(options.temperature, 1e-5)
         for i in 0..<v { logits[i] /= t }
@@ -44,7 +68,6 @@ public struct Sampler {
             for i in 0..<v where logits[i] < threshold { logits[i] = -.infinity }
         }
         if options.topP < 1 { nucleus(logits, options.topP) }
-        softmax(logits)
     }
 
     /// The k-th largest value (quickselect on a copy).
@@ -94,18 +117,6 @@ public func argmax(_ x: UnsafeBufferPointer<Float>) -> Int {
     var bestValue = -Float.infinity
     for i in 0..<x.count where x[i] > bestValue { best = i; bestValue = x[i] }
     return best
-}
-
-/// Draws an index from a distribution `p` (non-negative, summing to 1) with one uniform number.
-public func draw(_ p: UnsafeBufferPointer<Float>, rng: inout RandomSource) -> Int {
-    var u = Float(rng.nextUniform())
-    var last = 0
-    for i in 0..<p.count where p[i] > 0 {
-        u -= p[i]
-        last = i
-        if u < 0 { return i }
-    }
-    return last  // rounding left a sliver of mass: the last index with probability > 0
 }
 
 /// In-place softmax (−inf entries become 0).

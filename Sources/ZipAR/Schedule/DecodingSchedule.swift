@@ -43,17 +43,23 @@ public struct DecodingPass: Sendable {
             case sample
             /// A draft for the cell (`TokenGrid.drafts`); its distribution is kept for the verification.
             case draft
-            /// Verifies the cell's draft against this prediction (the larger context), as speculative
-            /// sampling does: accepted, the draft becomes the cell's token; rejected, a token drawn from the
-            /// residual distribution replaces the draft (this prediction's distribution becomes the draft's)
-            /// or, when `last` (no larger context will come), becomes the cell's token.
+            /// Verifies the cell's draft against this prediction (the larger context) by Gumbel coupling:
+            /// the draft stands iff this prediction picks the same token (same cell, same noise; greedy: the
+            /// same argmax). Accepted, the draft becomes the cell's token; rejected, this prediction's token
+            /// replaces the draft or, when `last` (no larger context will come), becomes the cell's token.
             case verify(last: Bool)
+            /// The cell's final token, picked from an exact (raster) context. `fed` is the token this pass
+            /// feeds at the cell's own slot (a draft, nil if none): the commit accepts it when it picks the
+            /// same token, so a commit conditioned on it (`ifAccepted`) is exact too. A commit whose
+            /// `ifAccepted` cell was not accepted refreshes the cell's draft instead (`.draft`).
+            case commit(fed: Int?)
         }
         public var input: Int
         public var cell: Int
         public var kind: Kind
-        /// Sampled only if an earlier verification of this pass accepted the draft of this cell (a prediction
-        /// conditioned on that draft, fed in the same pass); skipped otherwise.
+        /// Sampled only if an earlier verification or commit of this pass accepted the draft of this cell (a
+        /// prediction conditioned on that draft, fed in the same pass); skipped otherwise (a `.commit`
+        /// becomes a `.draft`).
         public var ifAccepted: Int?
 
         public init(input: Int, cell: Int, kind: Kind = .sample, ifAccepted: Int? = nil) {
@@ -92,6 +98,12 @@ public protocol DecodingSchedule: Sendable {
     mutating func nextPass(_ grid: TokenGrid) -> DecodingPass?
     /// Called after the tokens of `pass` were sampled into `grid`.
     mutating func passDidFinish(_ pass: DecodingPass, grid: TokenGrid)
+    /// How the drafts a verifying schedule checked fared (zipar-lossless), nil for the others.
+    var draftStatistics: DraftStatistics? { get }
+}
+
+extension DecodingSchedule {
+    public var draftStatistics: DraftStatistics? { nil }
 }
 
 /// Where things sit in a family's sequence: [condition (conditionTokens), image tokens in raster order].

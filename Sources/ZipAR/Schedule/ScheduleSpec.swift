@@ -3,21 +3,25 @@
 /// schedule for each image.
 ///
 /// Text form (`parse`): `raster`, `zipar:W`, `zipar-adaptive:S`, `zipar-reference:W` (W the window,
-/// S the minimum window); a missing number means half the grid width.
+/// S the minimum window; a missing number means half the grid width), `zipar-lossless`,
+/// `zipar-lossless:K` or `zipar-lossless:K:L:R` (verification window K, draft lag L, draft rows R;
+/// missing numbers take `LosslessDefaults`).
 public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible {
     case raster
     case zipar(window: Int, rowStart: RowStart)
     case ziparAdaptive(minWindow: Int, rowStart: RowStart)
     case ziparReference(window: Int)
+    case ziparLossless(verifyWindow: Int, draftLag: Int, draftRows: Int)
 
     /// The schedule names `parse` knows.
-    public static let names = ["raster", "zipar", "zipar-adaptive", "zipar-reference"]
+    public static let names = ["raster", "zipar", "zipar-adaptive", "zipar-reference", "zipar-lossless"]
 
     /// Builds a spec from a name and optional sizes, checking each against a grid `width` tokens wide.
     /// `window` applies to zipar and zipar-reference, `minWindow` to zipar-adaptive, `rowStart` to zipar
-    /// and zipar-adaptive; an option given to a schedule that does not take it is an error.
-    public static func make(name: String, width: Int, window: Int? = nil, minWindow: Int? = nil,
-                            rowStart: RowStart? = nil) throws -> ScheduleSpec {
+    /// and zipar-adaptive, `lossless` to zipar-lossless (a grid `height` rows high, by default square); an
+    /// option given to a schedule that does not take it is an error.
+    public static func make(name: String, width: Int, height: Int? = nil, window: Int? = nil, minWindow: Int? = nil,
+                            rowStart: RowStart? = nil, lossless: LosslessOptions = LosslessOptions()) throws -> ScheduleSpec {
         guard names.contains(name) else { throw ScheduleSpecError("'\(name)' is not a schedule (expected \(names.joined(separator: ", ")))") }
         if window != nil && !["zipar", "zipar-reference"].contains(name) {
             throw ScheduleSpecError("the window applies to zipar and zipar-reference (zipar-adaptive takes a minimum window)", about: .window)
@@ -25,6 +29,10 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
         if minWindow != nil && name != "zipar-adaptive" { throw ScheduleSpecError("the minimum window applies to zipar-adaptive only", about: .minWindow) }
         if rowStart != nil && !["zipar", "zipar-adaptive"].contains(name) {
             throw ScheduleSpecError("the row start applies to zipar and zipar-adaptive only", about: .rowStart)
+        }
+        if !lossless.isEmpty && name != "zipar-lossless" {
+            throw ScheduleSpecError("the verification window, draft lag and draft rows apply to zipar-lossless only",
+                                    about: lossless.verifyWindow != nil ? .verifyWindow : lossless.draftLag != nil ? .draftLag : .draftRows)
         }
         let start = rowStart ?? .placeholder
         switch name {
@@ -38,7 +46,15 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
             let s = minWindow ?? max(2, width / 2)
             try check(s, in: ZipARAdaptiveSchedule.validMinWindows(width: width), what: .minWindow, schedule: name, width: width)
             return .ziparAdaptive(minWindow: s, rowStart: start)
-        default:  // zipar-reference, the last of `names`
+        case "zipar-lossless":
+            let h = height ?? width, defaults = LosslessDefaults(width: width, height: h)
+            let k = lossless.verifyWindow ?? defaults.verifyWindow, lag = lossless.draftLag ?? defaults.draftLag
+            let rows = lossless.draftRows ?? defaults.draftRows
+            try check(k, in: ZipARLosslessSchedule.validWindows(cells: width * h), what: .verifyWindow, schedule: name, width: width)
+            try check(lag, in: ZipARLosslessSchedule.validLags(width: width), what: .draftLag, schedule: name, width: width)
+            try check(rows, in: ZipARLosslessSchedule.validDraftRows(height: h), what: .draftRows, schedule: name, width: width)
+            return .ziparLossless(verifyWindow: k, draftLag: lag, draftRows: rows)
+        default:  // zipar-reference
             let w = window ?? max(2, width / 2)
             try check(w, in: ZipARReferenceSchedule.validWindows(width: width), what: .window, schedule: name, width: width)
             return .ziparReference(window: w)
@@ -48,18 +64,27 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
     /// Parses one text form (see the type's comment) for a grid `width` tokens wide.
     public static func parse(_ text: String, width: Int) throws -> ScheduleSpec {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count <= 2 else { throw ScheduleSpecError("'\(text)': expected NAME or NAME:NUMBER") }
-        var size: Int?
-        if parts.count == 2 {
-            guard let n = Int(parts[1]) else { throw ScheduleSpecError("'\(text)': '\(parts[1])' is not a whole number") }
-            size = n
+        let lossless = parts[0] == "zipar-lossless"
+        guard parts.count <= 2 || (lossless && parts.count == 4) else {
+            throw ScheduleSpecError(lossless ? "'\(text)': expected zipar-lossless, zipar-lossless:K or zipar-lossless:K:LAG:ROWS"
+                                             : "'\(text)': expected NAME or NAME:NUMBER")
         }
+        var numbers: [Int] = []
+        for part in parts.dropFirst() {
+            guard let n = Int(part) else { throw ScheduleSpecError("'\(text)': '\(part)' is not a whole number") }
+            numbers.append(n)
+        }
+        let size = numbers.first
         do {
             switch parts[0] {
             case "raster":
                 guard size == nil else { throw ScheduleSpecError("raster takes no number") }
                 return .raster
             case "zipar-adaptive": return try make(name: parts[0], width: width, minWindow: size)
+            case "zipar-lossless":
+                let options = LosslessOptions(verifyWindow: size, draftLag: numbers.count > 1 ? numbers[1] : nil,
+                                              draftRows: numbers.count > 2 ? numbers[2] : nil)
+                return try make(name: parts[0], width: width, lossless: options)
             default: return try make(name: parts[0], width: width, window: size)
             }
         } catch let error as ScheduleSpecError {
@@ -80,6 +105,7 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
         case .zipar(let w, _): return "zipar:\(w)"
         case .ziparAdaptive(let s, _): return "zipar-adaptive:\(s)"
         case .ziparReference(let w): return "zipar-reference:\(w)"
+        case let .ziparLossless(k, lag, rows): return "zipar-lossless:\(k):\(lag):\(rows)"
         }
     }
 
@@ -88,7 +114,7 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
         switch self {
         case .zipar(let w, _): return .zipar(window: w, rowStart: start)
         case .ziparAdaptive(let s, _): return .ziparAdaptive(minWindow: s, rowStart: start)
-        case .raster, .ziparReference: return self
+        case .raster, .ziparReference, .ziparLossless: return self
         }
     }
 
@@ -100,6 +126,8 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
         case let .ziparAdaptive(s, start):
             return ZipARAdaptiveSchedule(layout: layout, minWindow: s, rowStart: start, cfgInterval: cfgInterval)
         case .ziparReference(let w): return ZipARReferenceSchedule(layout: layout, window: w, cfgInterval: cfgInterval)
+        case let .ziparLossless(k, lag, rows):
+            return ZipARLosslessSchedule(layout: layout, verifyWindow: k, draftLag: lag, draftRows: rows, cfgInterval: cfgInterval)
         }
     }
 
@@ -109,7 +137,15 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
             throw ScheduleSpecError("\(schedule) needs a grid at least 3 tokens wide (this one is \(width))", about: .name)
         }
         guard range.contains(value) else {
-            let noun = what == .window ? "window" : "minimum window"
+            let noun: String
+            switch what {
+            case .window: noun = "window"
+            case .minWindow: noun = "minimum window"
+            case .verifyWindow: noun = "verification window"
+            case .draftLag: noun = "draft lag"
+            case .draftRows: noun = "draft rows"
+            case .name, .rowStart: noun = "value"
+            }
             throw ScheduleSpecError("\(noun) \(value) is outside \(range.lowerBound)…\(range.upperBound) for \(schedule) on a \(width)-wide grid", about: what)
         }
     }
@@ -118,12 +154,38 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
 /// A schedule name or size that cannot be used, in one line, and which part of the spec is wrong (so a
 /// command line can name its flag).
 public struct ScheduleSpecError: Error, CustomStringConvertible, Equatable {
-    public enum Part: Sendable { case name, window, minWindow, rowStart }
+    public enum Part: Sendable { case name, window, minWindow, rowStart, verifyWindow, draftLag, draftRows }
     public let description: String
     public let about: Part
 
     public init(_ description: String, about: Part = .name) {
         self.description = description
         self.about = about
+    }
+}
+
+/// zipar-lossless's sizes as given (nil: not given, `LosslessDefaults` applies).
+public struct LosslessOptions: Equatable, Sendable {
+    public var verifyWindow: Int?, draftLag: Int?, draftRows: Int?
+
+    public init(verifyWindow: Int? = nil, draftLag: Int? = nil, draftRows: Int? = nil) {
+        self.verifyWindow = verifyWindow
+        self.draftLag = draftLag
+        self.draftRows = draftRows
+    }
+
+    /// True when no size is given.
+    var isEmpty: Bool { verifyWindow == nil && draftLag == nil && draftRows == nil }
+}
+
+/// zipar-lossless's default sizes for a grid, chosen by measured seconds per image on the glyph model
+/// (docs/schedules.md, "zipar-lossless").
+public struct LosslessDefaults: Equatable, Sendable {
+    public let verifyWindow: Int, draftLag: Int, draftRows: Int
+
+    public init(width: Int, height: Int) {
+        verifyWindow = width
+        draftLag = max(1, width / 6)
+        draftRows = height
     }
 }

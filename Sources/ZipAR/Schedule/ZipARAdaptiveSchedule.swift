@@ -1,13 +1,14 @@
 /// ZipAR's adaptive window (the paper's v3, not in the released code): a row starts as early as the row
-/// above allows, checked by speculative sampling.
+/// above allows, checked against a larger context.
 /// - When row r−1 holds `minWindow` tokens, (r, 0) is drafted from that context (the `RowStart` query).
 /// - In each following pass row r−1 has one more token; (r, 0) is predicted again from the larger context
-///   and the draft is verified (accepted with probability min(1, p_large(x)/p_small(x)); greedy: accepted
+///   and the draft is verified by Gumbel coupling: both picks use the cell's fixed noise, and the draft
+///   stands iff the larger context picks the same token (an exact draw from p_large either way; greedy:
 ///   iff it is the new argmax). The same pass feeds the draft at (r, 0) and predicts (r, 1) from it, kept
 ///   only if the draft is accepted, so an accepted row lags by `minWindow`, as fixed-window ZipAR does.
-/// - Rejected, a token from the residual max(0, p_large − p_small) (greedy: the new argmax) is the next
-///   draft, verified against the next context; the row keeps waiting. When row r−1 is complete the last
-///   verification uses the real last token (raster's own prediction) and settles (r, 0) either way.
+/// - Rejected, the larger context's token is the next draft, verified against the next context; the row
+///   keeps waiting. When row r−1 is complete the last verification uses the real last token (raster's own
+///   prediction) and settles (r, 0) either way.
 /// Passes: W + (H−1)·minWindow when every draft is accepted, H·W when every one is rejected.
 public struct ZipARAdaptiveSchedule: DecodingSchedule {
     public let name = "zipar-adaptive"

@@ -111,7 +111,7 @@ struct Generate: ParsableCommand {
         }
         let sampling = try samplingFlags.resolved(with: family.sampling)
         let generator = ImageGenerator(model: family.model)
-        let spec = try scheduleSpec(width: family.model.gridWidth)
+        let spec = try scheduleSpec(width: family.model.gridWidth, lineEnd: family.model.rowsEndInLineEnd)
         if gpt.isDefault && !quiet {
             FileHandle.standardError.write("zipar: using the embedded default model (glyphs 0-9 A-Z; see README)\n".data(using: .utf8)!)
         }
@@ -166,9 +166,8 @@ struct Generate: ParsableCommand {
     func loadModel() throws -> (LoadedModel, [Job]) {
         if gpt.model != nil {
             if classLabel != nil { throw UsageError("--class-label: --model \(gpt.model!) is a text-to-image model; give it --prompt") }
-            if vq.isGiven { throw UsageError("--model folders hold their own image decoder: drop --vq, --vq-model, --vq-ckpt and --vq-random-weights") }
             guard !prompt.isEmpty else { throw UsageError("--model \(gpt.model!) is a text-to-image model: give it --prompt TEXT") }
-            let family = try gpt.loadTextModel()
+            let family = try gpt.loadTextModel(vq: vq)
             return (family, prompt.map { Job(condition: .prompt($0), name: "\"\($0)\"", flag: "--prompt") })
         }
         if !prompt.isEmpty {
@@ -209,7 +208,7 @@ struct Generate: ParsableCommand {
         return items.map { config.classIndex($0)! }
     }
 
-    func scheduleSpec(width: Int) throws -> ScheduleSpec {
+    func scheduleSpec(width: Int, lineEnd: Bool) throws -> ScheduleSpec {
         var start: RowStart?
         if let rowStart {
             guard let s = RowStart(rawValue: rowStart) else {
@@ -218,7 +217,7 @@ struct Generate: ParsableCommand {
             start = s
         }
         do {
-            return try ScheduleSpec.make(name: schedule, width: width, window: window, minWindow: minWindow, rowStart: start)
+            return try ScheduleSpec.make(name: schedule, width: width, window: window, minWindow: minWindow, rowStart: start, lineEnd: lineEnd)
         } catch let error as ScheduleSpecError {
             let flag: String
             switch error.about {

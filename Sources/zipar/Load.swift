@@ -21,7 +21,7 @@ struct Load: ParsableCommand {
         let family: LoadedModel
         var parts: String
         if gpt.model != nil {
-            family = try gpt.loadTextModel()
+            family = try gpt.loadTextModel(vq: vq)
             parts = String(format: "model and decoder %.3f s", Date().timeIntervalSince(start))
         } else {
             let model = try gpt.load()

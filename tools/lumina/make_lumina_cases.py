@@ -28,8 +28,8 @@ What is made (OUT = the --out folder):
   Lumina's prompt states them: 32 per size-token unit), input_ids (BOS + conversation), header
   ([<racm3:break>, H, W] ids), uncond prompts of both references, and runs: {schedule, window, cfg_scale,
   tokens (VQ codes, raster order, EOL left out), forward_passes, image, min_greedy_margin, reference}.
-- OUT/<case>/expected.safetensors: teacher_logits [k, 8192] (one forward over input_ids + header + the
-  raster run's image rows with EOL tokens, guidance off; row j = the logits, image codes in code order,
+- OUT/<case>/expected.safetensors: teacher_logits [k, 8192] (one causal forward over input_ids + header +
+  the first zipar-reference run's image rows with EOL tokens, guidance off; row j = the logits, image codes in code order,
   predicting cell teacher_cells[j]), teacher_cells, and per run "<run>_image" (the decoder's float output
   [3, S, S]).
 - OUT/<case>/<run>.png: Lumina's own PIL image (clamp(-1, 1), (x + 1) / 2 * 255, astype(uint8)).
@@ -44,6 +44,14 @@ Schedules and what runs them:
   unconditional context [BOI, H, W, ...] with its own cache). forward_passes = its conditional forward
   calls up to the one that produced the last image token (one per generated token: the header, every
   image token and every forced EOL between rows).
+
+A property of the released code this records (not patched): its decoder layers are always the eager
+`ChameleonAttention` (the ZipAR edit of ChameleonDecoderLayer), while its mask code follows the config's
+attn_implementation, "sdpa" by default, which leaves causality to SDPA's is_causal: a pass of several tokens
+over an empty cache (the prompt's prefill) gets no mask at all, so the prompt attends bidirectionally (both
+CFG rows). Later passes are causal (one token, or the explicit ZipAR mask). Upstream Lumina-mGPT builds its
+layers by attn_implementation and is causal throughout. The teacher logits are plain causal teacher forcing:
+they are computed with config._attn_implementation set to "eager" (the eager causal mask).
 
 Patches (every change made to the authors' code; see PATCHES_ZIPAR / PATCHES_UPSTREAM):
 - device "cuda" -> "cpu" (processors' masks, the model's EOL/EOI/END/PAD tensors, the item processor);
@@ -397,8 +405,9 @@ def worker(spec_path):
         images[0].save(os.path.join(spec["out_dir"], run["png"]))
         results.append(dict(run=run, prompt_ids=prompt_ids, printed=printed.getvalue()[-3000:], margins=margins,
                             calls=captured["calls"], sequence=captured["sequence"], image=captured["image"]))
-    if spec["kind"] == "zipar":  # teacher forcing over the first run's sequence, guidance off
+    if spec["kind"] == "zipar":  # teacher forcing over the first run's sequence, guidance off, causal
         seq = results[0]["sequence"]
+        model.config._attn_implementation = "eager"  # the causal mask the eager layers need (see the docstring)
         with torch.no_grad():
             logits = model(torch.tensor([seq[:-1]]), use_cache=False).logits[0].float()
         results.append(dict(teacher_sequence=seq, teacher_logits=logits.tolist()))

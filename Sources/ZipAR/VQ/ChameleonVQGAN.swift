@@ -26,6 +26,12 @@ public enum ChameleonVQGAN {
         if let extra = raw.names.first(where: { $0.hasPrefix("decoder.up.\(levels).") }) {
             throw CheckpointError(yamlPath, "model.params.ddconfig.ch_mult has \(levels) levels, which does not describe the checkpoint: it has \(quoted(extra))")
         }
+        for i in 0..<levels {
+            let last = "decoder.up.\(i).block.\(params.num_res_blocks).conv1.weight"
+            if raw.tensors[last] == nil {
+                throw CheckpointError(yamlPath, "model.params.ddconfig ch_mult (\(levels) levels) and num_res_blocks \(params.num_res_blocks) do not describe the checkpoint: it has no \(quoted(last))")
+            }
+        }
         let checkpoint = raw.view(prefix: "") { llamaGenName($0, levels: levels) }
         return try decoder(params, checkpoint: checkpoint, yamlPath: yamlPath)
     }

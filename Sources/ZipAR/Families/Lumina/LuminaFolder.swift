@@ -22,9 +22,13 @@ extension LuminaModel {
         }
         let prompt = try LuminaPrompt(tokenizer: try BPETokenizer(contentsOf: tokenizerPath), path: tokenizerPath)
         let size = imageSize ?? defaultImageSize, unit = LuminaPrompt.pixelsPerSizeUnit
-        guard size % unit == 0, prompt.sizeTokens[size / unit] != nil else {
-            let known = prompt.sizeTokens.keys.sorted().map { String($0 * unit) }.joined(separator: ", ")
-            throw CheckpointError(tokenizerPath, "image size \(size) has no size token (\(LuminaPrompt.sizeTokenName(max(size / unit, 0))) for a multiple of \(unit) px); sizes with one: \(known)")
+        guard size > 0, size % unit == 0 else {
+            throw CheckpointError(tokenizerPath, "image size \(size) (--image-size) is not a positive multiple of \(unit) px, the unit of Lumina-mGPT's size tokens")
+        }
+        guard prompt.sizeTokens[size / unit] != nil else {
+            let known = prompt.sizeTokens.keys.sorted()
+            let range = known.isEmpty ? "none" : "\(known.first! * unit) to \(known.last! * unit) px"
+            throw CheckpointError(tokenizerPath, "image size \(size) (--image-size) needs the size token \(LuminaPrompt.sizeTokenName(size / unit)), which the vocabulary lacks (sizes with a token: \(range))")
         }
         let grid = size / unit * LuminaPrompt.tokensPerSizeUnit
         guard grid <= VQDecoder.maxGridSide else {

@@ -32,7 +32,8 @@ struct Load: ParsableCommand {
         }
         let model = family.model
         let prompt = gpt.model != nil ? 32 : model.maxConditionTokens
-        let cache = model.makeCache(batch: 2, slots: prompt + model.gridHeight * model.gridWidth)
+        let rowSlots = model.gridWidth + (model.rowsEndInLineEnd ? 1 : 0)  // Lumina's end-of-line token per row
+        let cache = model.makeCache(batch: 2, slots: prompt + model.gridHeight * rowSlots)
         let peak = MachineInfo.peakResidentMebibytes() * 1_048_576
         let (g, v, c) = (model.weightBytes, family.decoder.byteCount, cache.byteCount)
         func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }

@@ -22,9 +22,8 @@ extension TransformerStack {
                     for unit in stride(from: t, to: units, by: threads) {
                         let e = unit / nH, h = unit % nH, entry = entries[e], b = entry.row
                         let written = entry.visibility == .staticCausal ? nil : flags.baseAddress! + b * slots
-                        var limit = entry.input.position
-                        if case .writtenThrough(let last) = entry.visibility { limit = last }
-                        let base = cache.offset(batch: b, head: h / group, slot: 0), position = Int64(limit)
+                        let base = cache.offset(batch: b, head: h / group, slot: 0)
+                        let position = Int64(entry.visibility.lastSlot(query: entry.input.position))
                         let q = qkv + e * qkvWidth + h * hd, o = out + e * width + h * hd
                         if cache.precision == .float32 {
                             zipar_attend_one(q, keys.assumingMemoryBound(to: Float.self) + base,

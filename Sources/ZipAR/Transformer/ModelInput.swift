@@ -39,6 +39,12 @@ public enum Visibility: Equatable, Sendable {
     /// of the released Lumina-mGPT-ZipAR code, whose eager attention gets no causal mask there (its mask
     /// code assumes SDPA's is_causal), so every prompt token attends to the whole prompt.
     case writtenThrough(Int)
+
+    /// The last slot a query at `position` may see.
+    func lastSlot(query position: Int) -> Int {
+        if case .writtenThrough(let last) = self { return last }
+        return position
+    }
 }
 
 /// One input of a batched pass: a schedule's input, the cache row (sequence) it belongs to, and what its

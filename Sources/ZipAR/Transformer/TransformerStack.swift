@@ -36,7 +36,7 @@ public final class TransformerStack {
         let hd = s.headDim, nH = s.heads, nKV = s.kvHeads, hidden = s.ffnHidden, qkvWidth = s.qkvWidth
         precondition(batch.allSatisfy { $0.row >= 0 && $0.row < cache.batch && $0.input.position >= 0
                                         && $0.input.position < min(cache.slots, rotary.positions)
-                                        && { if case .writtenThrough(let last) = $0.visibility { return last >= 0 && last < cache.slots }; return true }($0) },
+                                        && (0..<cache.slots).contains($0.visibility.lastSlot(query: $0.input.position)) },
                      "an input's row or position lies outside the cache or the rotary table")
         checkQueryOnly(batch, cache: cache)
         scratch.reserve(rows: rows, dim: s.dim, qkv: qkvWidth, attention: s.attentionWidth, ffn: 2 * hidden,

@@ -17,6 +17,8 @@ public struct LuminaPrompt: Sendable {
 
     /// Pixels per size-token unit (Lumina's patch size) and tokens per side per unit.
     public static let pixelsPerSizeUnit = 32, tokensPerSizeUnit = 2
+    /// Size tokens looked up (up to 2048 px; the decoder takes at most 64 tokens, 1024 px, per side).
+    static let maxSizeUnits = 64
 
     public init(tokenizer: BPETokenizer?, bos: Int, pad: Int, beginOfImage: Int, endOfLine: Int, imageIDs: [Int], sizeTokens: [Int: Int]) {
         self.tokenizer = tokenizer
@@ -43,7 +45,7 @@ public struct LuminaPrompt: Sendable {
             throw CheckpointError(path, "the IMGIMG…Z image tokens do not name the codes 0…n−1 (\(codes.count) found)")
         }
         var sizes: [Int: Int] = [:]
-        for n in 1...64 {
+        for n in 1...LuminaPrompt.maxSizeUnits {
             if let t = tokenizer.anyID(of: LuminaPrompt.sizeTokenName(n)) { sizes[n] = t }
         }
         self.init(tokenizer: tokenizer, bos: try id("<s>"), pad: try id("<pad>"), beginOfImage: try id("<racm3:break>"),

@@ -46,6 +46,33 @@ final class LuminaTests: XCTestCase {
         }
     }
 
+    /// `--score`'s teacher forcing feeds the end-of-line tokens too: its NLL is the mean over cells of the
+    /// teacher logits' −log softmax at the token (the logits `testTeacherLogits` checks against the reference).
+    func testTeacherForcedNLLFeedsLineEnds() throws {
+        let c = try LuminaCase("lumina-4x4")
+        let model = try c.load().model
+        let tokens = try c.expected.entry("teacher_tokens").floats().map { Int($0) }
+        let layout = try model.conditioning(.prompt(c.info.prompt), guidance: false).layout
+        var inputs = (0..<layout.conditionTokens).map { ModelInput(.condition($0), position: $0) }
+        var predictor = [layout.conditionTokens - 1]
+        for (k, t) in tokens.enumerated().dropLast() {
+            let (r, col) = k.quotientAndRemainder(dividingBy: layout.width)
+            inputs.append(ModelInput(.token(t), position: layout.position(row: r, column: col)))
+            if col == layout.width - 1 { inputs.append(ModelInput(.lineEnd, position: layout.lineEndPosition(row: r))) }
+            predictor.append(inputs.count - 1)
+        }
+        let logits = Array(model.forward(inputs, conditions: [c.info.input_ids + c.info.header], cache: model.makeCache(batch: 1, slots: layout.slots),
+                                         visibility: .writtenCausal, logitsFor: predictor))
+        let vocab = model.imageVocabulary
+        let want = tokens.enumerated().map { k, t -> Double in
+            let row = logits[k * vocab..<(k + 1) * vocab], top = row.max()!
+            return log(row.reduce(0.0) { $0 + exp(Double($1 - top)) }) + Double(top) - Double(row[row.startIndex + t])
+        }.reduce(0, +) / Double(tokens.count)
+        let got = try ImageGenerator(model: model).teacherForcedNLL(
+            tokens: tokens, options: GenerationOptions(condition: .prompt(c.info.prompt), cfgScale: 1))
+        XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, abs(want)))
+    }
+
     /// Every run: tokens exact, the reference's pass count, the image within the conformance tolerance
     /// (floats within 1e-3 of the reference decoder's; PNG channels within 2, at most 0.5 % off by more than 1).
     func testRunsMatchTheReferences() throws {

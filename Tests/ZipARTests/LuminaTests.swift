@@ -137,14 +137,16 @@ final class LuminaTests: XCTestCase {
             - 2
             attn_resolutions: []
             sizes: [16, 32]
+            loss: {disc_start: 20001, codebook_weight: 1.0}
             empty:
         """, file: "t.yaml")
+        XCTAssertEqual(v["model"]?["params"]?["loss"]?["disc_start"], .scalar("20001"))
         XCTAssertEqual(v["model"]?["target"], .scalar("taming.models.vqgan.VQModel"))
         XCTAssertEqual(v["model"]?["params"]?["ch_mult"], .sequence([.scalar("1"), .scalar("2")]))
         XCTAssertEqual(v["model"]?["params"]?["attn_resolutions"], .sequence([]))
         XCTAssertEqual(v["model"]?["params"]?["sizes"], .sequence([.scalar("16"), .scalar("32")]))
         XCTAssertEqual(v["model"]?["params"]?["empty"], .scalar("null"))
-        for bad in ["a: 1\n  b: 2", "a: &x 1", "a: 1\na: 2", "a:\n\t- 1", "- a: 1"] {
+        for bad in ["a: 1\n  b: 2", "a: &x 1", "a: 1\na: 2", "a:\n\t- 1", "- a: 1", "a: {b: [1]}", "a: {b"] {
             XCTAssertThrowsError(try MiniYAML.parse(bad, file: "t.yaml")) { error in
                 XCTAssertTrue("\(error)".contains("t.yaml"), "\(error)")
             }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// A value of the YAML subset that model configs use (taming-transformers' vqgan.yaml): block mappings,
-/// block sequences of scalars, flow sequences of scalars (`[1, 2]`, `[]`), plain or quoted scalars and `#`
-/// comments. Anchors, tags, multi-line scalars and flow mappings are refused.
+/// block sequences of scalars, flow sequences and mappings of scalars (`[1, 2]`, `{a: 1}`), plain or quoted
+/// scalars and `#` comments. Anchors, tags, multi-line scalars and nested flow collections are refused.
 public indirect enum YAMLValue: Equatable, Sendable {
     case mapping([(key: String, value: YAMLValue)])
     case sequence([YAMLValue])
@@ -99,8 +99,23 @@ public enum MiniYAML {
     }
 
     private static func scalarOrFlow(_ text: String, line: Int, file: String) throws -> YAMLValue {
-        if text.hasPrefix("&") || text.hasPrefix("*") || text.hasPrefix("!") || text.hasPrefix("{") || text.hasPrefix("|") || text.hasPrefix(">") {
-            throw CheckpointError(file, "line \(line): anchors, tags, flow mappings and block scalars are not supported")
+        if text.hasPrefix("&") || text.hasPrefix("*") || text.hasPrefix("!") || text.hasPrefix("|") || text.hasPrefix(">") {
+            throw CheckpointError(file, "line \(line): anchors, tags and block scalars are not supported")
+        }
+        if text.hasPrefix("{") {
+            guard text.hasSuffix("}") else { throw CheckpointError(file, "line \(line): unterminated flow mapping") }
+            let inner = text.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+            if inner.isEmpty { return .mapping([]) }
+            if inner.contains("[") || inner.contains("{") { throw CheckpointError(file, "line \(line): nested flow collections are not supported") }
+            var pairs: [(key: String, value: YAMLValue)] = []
+            for item in inner.split(separator: ",") {
+                let entry = String(item).trimmingCharacters(in: .whitespaces)
+                guard let colon = keyColon(entry) else { throw CheckpointError(file, "line \(line): expected 'key: value' in a flow mapping") }
+                let key = unquote(String(entry[..<colon]).trimmingCharacters(in: .whitespaces))
+                if pairs.contains(where: { $0.key == key }) { throw CheckpointError(file, "line \(line): duplicate key \(quoted(key))") }
+                pairs.append((key, .scalar(unquote(String(entry[entry.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))))
+            }
+            return .mapping(pairs)
         }
         guard text.hasPrefix("[") else { return .scalar(unquote(text)) }
         guard text.hasSuffix("]") else { throw CheckpointError(file, "line \(line): unterminated flow sequence") }

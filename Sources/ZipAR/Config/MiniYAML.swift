@@ -31,13 +31,11 @@ public enum MiniYAML {
     static let maxDepth = 32
 
     public static func read(_ path: String) throws -> YAMLValue {
-        let url = URL(fileURLWithPath: path)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = attributes?[.size] as? Int else { throw CheckpointError(path, "cannot read the file") }
-        guard size <= maxBytes else { throw CheckpointError(path, "is \(size) bytes, more than a config's \(maxBytes)") }
-        guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
-            throw CheckpointError(path, "cannot read the file as UTF-8 text")
-        }
+        let file = try MappedFile(path: path)
+        guard file.bytes.count <= maxBytes else { throw CheckpointError(path, "is \(file.bytes.count) bytes, more than a config's \(maxBytes)") }
+        // The mapping must outlive the copy: `file` is not used after its bytes are taken.
+        let text = withExtendedLifetime(file) { String(validating: file.bytes, as: UTF8.self) }
+        guard let text else { throw CheckpointError(path, "is not UTF-8 text") }
         return try parse(text, file: path)
     }
 

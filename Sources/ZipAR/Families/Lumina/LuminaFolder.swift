@@ -42,7 +42,8 @@ extension LuminaModel {
         let stored = checkpoint.tensors["model.layers.0.self_attn.q_proj.weight"]?.dtype
         let weights = try LuminaWeights(config: config, checkpoint: checkpoint, imageIDs: prompt.imageIDs,
                                         precision: precision ?? (stored == .bfloat16 ? .bfloat16 : .float32))
-        for (name, id) in [("<s>", prompt.bos), ("<pad>", prompt.pad), ("<racm3:break>", prompt.beginOfImage), ("<reserved08799>", prompt.endOfLine)]
+        let sizeToken = (LuminaPrompt.sizeTokenName(size / unit), prompt.sizeTokens[size / unit]!)
+        for (name, id) in [("<s>", prompt.bos), ("<pad>", prompt.pad), ("<racm3:break>", prompt.beginOfImage), ("<reserved08799>", prompt.endOfLine), sizeToken]
         where !(0..<config.text.vocab_size).contains(id) {
             throw CheckpointError(tokenizerPath, "token \(name) has id \(id), outside the model's vocabulary of \(config.text.vocab_size)")
         }

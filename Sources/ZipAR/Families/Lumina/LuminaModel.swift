@@ -22,7 +22,10 @@ public final class LuminaModel: ImageTokenModel {
     /// Condition tokens of the unconditional row that are absent (raster's unbatched context).
     static let absent = -1
 
+    /// `imageSize` must have a size token in `prompt` (what `load` checks, with its error).
     public init(config: LuminaConfig, weights: LuminaWeights, prompt: LuminaPrompt, imageSize: Int) {
+        precondition(imageSize % LuminaPrompt.pixelsPerSizeUnit == 0 && prompt.sizeTokens[imageSize / LuminaPrompt.pixelsPerSizeUnit] != nil,
+                     "image size \(imageSize) has no size token")
         self.config = config
         self.weights = weights
         self.prompt = prompt

@@ -5,7 +5,7 @@
 Usage: conformance_check.py --zipar PATH_TO_BINARY [--cases DIR [DIR ...]] [--only SUBSTRING]
 
 --cases takes one or more folders; each is a case (it holds case.json) or is searched, subfolders included,
-for cases. Default: the project's fixtures, Tests/ZipARTests/Fixtures/conformance and .../janus.
+for cases. Default: the project's fixtures, Tests/ZipARTests/Fixtures/conformance, .../janus and .../lumina.
 
 Class-to-image cases (LlamaGen):
 Each case folder (see README.md) holds a model pair and the outputs of the authors' released PyTorch
@@ -29,6 +29,11 @@ transformers): for every run
 
 (--image-size only where case.json has "image_size": the original deepseek layout), and checks the tokens
 (VQ codes, raster order), forward_passes and the PNG with the same tolerance.
+
+Lumina-mGPT cases (case.json "family": "lumina", made by tools/lumina/make_lumina_cases.py from the released
+Lumina-mGPT-ZipAR code and upstream Lumina-mGPT): the same command with --image-size (the pixels the prompt
+states) and --vq CASE/<case.vq> (the Chameleon VQGAN folder); tokens are VQ codes in raster order with the
+end-of-line tokens left out, forward_passes as each reference counts them.
 
 Needs python3 and numpy only. Prints one line per run and a closing 'N passed, N failed'.
 """
@@ -169,6 +174,8 @@ def run_text(a, case, case_dir, r, out, problems):
         cmd += ["--window", str(r["window"])]
     if "image_size" in case:
         cmd += ["--image-size", str(case["image_size"])]
+    if "vq" in case:
+        cmd += ["--vq", os.path.join(case_dir, case["vq"])]
     cmd += ["--output", out + ".png", "--tokens-out", out + ".tokens.json", "--stats-out", out + ".stats.json"]
     p, secs = run(cmd, a.timeout)
     if p.returncode != 0:
@@ -177,14 +184,14 @@ def run_text(a, case, case_dir, r, out, problems):
     check_outputs(out, case_dir, r, problems)
 
 
-TEXT_FAMILIES = {"janus"}
+TEXT_FAMILIES = {"janus", "lumina"}
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     fixtures = os.path.join(here, "..", "Tests", "ZipARTests", "Fixtures")
     defaults = [d for d in (os.path.join(here, "cases"), os.path.join(fixtures, "conformance"),
-                            os.path.join(fixtures, "janus")) if os.path.isdir(d)]
+                            os.path.join(fixtures, "janus"), os.path.join(fixtures, "lumina")) if os.path.isdir(d)]
     ap = argparse.ArgumentParser()
     ap.add_argument("--zipar", required=True, help="path to the built zipar executable")
     ap.add_argument("--cases", nargs="+", action="extend", default=None,

@@ -4,11 +4,11 @@
 # tools/work/fuzz/ (not committed). Prints one summary line per target (executions, coverage, findings)
 # and exits non-zero if any target found a crash, a leak, a timeout or an allocation past the limits.
 #
-#   tools/fuzz.sh [SECONDS] [TARGET ...]   targets: safetensors zip pickle png config tokens tokenizer
+#   tools/fuzz.sh [SECONDS] [TARGET ...]   targets: safetensors zip pickle png config tokens tokenizer yaml
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}; shift || true
-targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(safetensors zip pickle png config tokens tokenizer)
+targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(safetensors zip pickle png config tokens tokenizer yaml)
 fixtures=Tests/ZipARTests/Fixtures
 work=tools/work/fuzz
 
@@ -49,6 +49,7 @@ mkdir -p "$work/seeds/tokens"
 echo '{"height": 2, "width": 3, "tokens": [1, 2, 3, 4, 5, 6]}' > "$work/seeds/tokens/a.json"
 echo '{"tokens":[7],"width":1,"height":1}' > "$work/seeds/tokens/b.json"
 seed tokenizer $(find $fixtures/janus -name tokenizer.json | head -2)
+seed yaml $fixtures/lumina/vqgan/vqgan.yaml
 
 # The inputs fuzzing once found (and the cases each target must refuse) seed their targets too.
 for t in "${targets[@]}"; do
@@ -61,9 +62,10 @@ declare -A parsers=(
     [zip]="ZipArchive.swift TorchCheckpoint.swift Unpickler.swift Checkpoint.swift"
     [pickle]="Unpickler.swift PickleValue.swift"
     [png]="PNG.swift Inflate.swift Checksums.swift"
-    [config]="ModelFiles.swift JSONInput.swift GPTConfig.swift VQConfig.swift JanusConfig.swift GenerationConfig.swift MemoryBudget.swift"
+    [config]="ModelFiles.swift JSONInput.swift GPTConfig.swift VQConfig.swift JanusConfig.swift LuminaConfig.swift GenerationConfig.swift MemoryBudget.swift"
     [tokens]="TokenFile.swift JSONInput.swift"
     [tokenizer]="TokenizerFile.swift BPEModel.swift BPETokenizer.swift PreTokenizer.swift AddedTokens.swift OnigurumaPattern.swift JSONInput.swift"
+    [yaml]="MiniYAML.swift ChameleonVQGAN.swift"
 )
 
 status=0

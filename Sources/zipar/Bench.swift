@@ -11,13 +11,16 @@ struct Bench: ParsableCommand {
         in one run. Other work on the machine disturbs the numbers: the report shows the load average.
         --model janus-pro-1b|janus-pro-7b times Janus-Pro at its real shapes (384 px, 24×24 tokens, a fixed \
         17-token prompt, CFG 5, temperature 1, no top-k, bfloat16 unless --weights-dtype says otherwise; \
-        schedules raster,zipar-reference:8 unless --schedules says otherwise).
+        schedules raster,zipar-reference:8 unless --schedules says otherwise). --model lumina-mgpt-7b times \
+        Lumina-mGPT-7B (768 px, 48×48 tokens with an end-of-line token per row, a fixed 40-token prompt, CFG 3, \
+        image top-k 2000, bfloat16, raster,zipar-reference:16, no decode); whole images at these shapes take \
+        tens of minutes each on a few cores: use --warmup 0 --repeats 1.
         """)
 
     @Option(name: .customLong("gpt-model"), help: "LlamaGen preset: \(GPTConfig.presetNames.joined(separator: ", ")) (default GPT-B).")
     var gptModel: String?
 
-    @Option(help: "Text-to-image model at its real shapes: \(BenchmarkPlan.janusNames.joined(separator: ", ")) (instead of --gpt-model).")
+    @Option(help: "Text-to-image model at its real shapes: \(BenchmarkPlan.textModelNames.joined(separator: ", ")) (instead of --gpt-model).")
     var model: String?
 
     @Option(name: .customLong("image-size"), help: "Image size in pixels, divisible by 16 (default 256; the grid is this ÷ 16).")
@@ -75,11 +78,11 @@ struct Bench: ParsableCommand {
             plan = .smoke
         } else if let model {
             guard gptModel == nil else { throw UsageError("--model and --gpt-model name two models: give one") }
-            guard imageSize == nil else { throw UsageError("--image-size: \(model) is timed at its one trained size (384 px)") }
-            guard let janus = BenchmarkPlan.janus(model) else {
-                throw UsageError("--model '\(model)': expected one of \(BenchmarkPlan.janusNames.joined(separator: ", "))")
+            guard imageSize == nil else { throw UsageError("--image-size: \(model) is timed at its trained size (Janus-Pro 384 px, Lumina-mGPT-7B 768 px)") }
+            guard let text = BenchmarkPlan.text(model) else {
+                throw UsageError("--model '\(model)': expected one of \(BenchmarkPlan.textModelNames.joined(separator: ", "))")
             }
-            plan = janus
+            plan = text
         } else {
             let name = gptModel ?? "GPT-B", size = imageSize ?? 256
             guard GPTConfig.presetNames.contains(name) else {
@@ -94,7 +97,7 @@ struct Bench: ParsableCommand {
             throw UsageError("--weights-dtype '\(weightsDtype ?? "")': expected float32, bfloat16 or int8")
         }
         do {
-            if let schedules { plan.schedules = try ScheduleSpec.parseList(schedules, width: plan.gridSide) }
+            if let schedules { plan.schedules = try ScheduleSpec.parseList(schedules, width: plan.gridSide, lineEnd: plan.model.rowsEndInLineEnd) }
         } catch let error as ScheduleSpecError {
             throw UsageError("--schedules \(error.description)")
         }

@@ -99,9 +99,8 @@ struct Eval: ParsableCommand {
 
     /// --prompts: the text-to-image model on held-out captions.
     func runPrompts() throws {
-        if vq.isGiven { throw UsageError("text-to-image models hold their own image decoder: drop --vq, --vq-model, --vq-ckpt and --vq-random-weights") }
         let folder = try gpt.textModelDirectory()
-        let family = try gpt.loadTextModel()
+        let family = try gpt.loadTextModel(vq: vq)
         let specs = try scheduleSpecs(width: family.model.gridWidth)
         let (classifierFolder, glyphs) = try loadClassifier()
         guard let labels = glyphs.config.labels else {

@@ -122,7 +122,7 @@ struct Generate: ParsableCommand {
         }
         let sampling = try samplingFlags.resolved(with: family.sampling)
         let generator = ImageGenerator(model: family.model)
-        let spec = try scheduleSpec(width: family.model.gridWidth)
+        let spec = try scheduleSpec(width: family.model.gridWidth, lineEnd: family.model.rowsEndInLineEnd)
         if gpt.isDefault && !quiet {
             FileHandle.standardError.write("zipar: using the embedded default model (glyphs 0-9 A-Z; see README)\n".data(using: .utf8)!)
         }
@@ -180,9 +180,8 @@ struct Generate: ParsableCommand {
                 throw UsageError(gpt.model.map { "--class-label: --model \($0) is a text-to-image model; give it --prompt" } ?? "--prompt needs a text-to-image model (--model DIR); the class-to-image models take --class-label")
             }
             _ = try gpt.textModelDirectory()
-            if vq.isGiven { throw UsageError("text-to-image models hold their own image decoder: drop --vq, --vq-model, --vq-ckpt and --vq-random-weights") }
             guard !prompt.isEmpty else { throw UsageError("--model \(gpt.model!) is a text-to-image model: give it --prompt TEXT") }
-            let family = try gpt.loadTextModel()
+            let family = try gpt.loadTextModel(vq: vq)
             return (family, prompt.map { Job(condition: .prompt($0), name: "\"\($0)\"", flag: "--prompt") })
         }
         let model = try gpt.load()
@@ -221,7 +220,7 @@ struct Generate: ParsableCommand {
         return items.map { config.classIndex($0)! }
     }
 
-    func scheduleSpec(width: Int) throws -> ScheduleSpec {
+    func scheduleSpec(width: Int, lineEnd: Bool) throws -> ScheduleSpec {
         var start: RowStart?
         if let rowStart {
             guard let s = RowStart(rawValue: rowStart) else {
@@ -231,7 +230,8 @@ struct Generate: ParsableCommand {
         }
         do {
             return try ScheduleSpec.make(name: schedule, width: width, window: window, minWindow: minWindow, rowStart: start,
-                                         lossless: LosslessOptions(verifyWindow: verifyWindow, draftLag: draftLag, draftRows: draftRows))
+                                         lossless: LosslessOptions(verifyWindow: verifyWindow, draftLag: draftLag, draftRows: draftRows),
+                                         lineEnd: lineEnd)
         } catch let error as ScheduleSpecError {
             let flag: String
             switch error.about {

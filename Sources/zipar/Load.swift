@@ -21,7 +21,7 @@ struct Load: ParsableCommand {
         let family: LoadedModel
         var parts: String
         if gpt.model != nil {
-            family = try gpt.loadTextModel()
+            family = try gpt.loadTextModel(vq: vq)
             parts = String(format: "model and decoder %.3f s", Date().timeIntervalSince(start))
         } else {
             let model = try gpt.load()
@@ -32,7 +32,8 @@ struct Load: ParsableCommand {
         }
         let model = family.model
         let prompt = gpt.model != nil ? 32 : model.maxConditionTokens
-        let cache = model.makeCache(batch: 2, slots: prompt + model.gridHeight * model.gridWidth)
+        let rowSlots = model.gridWidth + (model.rowsEndInLineEnd ? 1 : 0)  // Lumina's end-of-line token per row
+        let cache = model.makeCache(batch: 2, slots: prompt + model.gridHeight * rowSlots)
         let peak = MachineInfo.peakResidentMebibytes() * 1_048_576
         let (g, v, c) = (model.weightBytes, family.decoder.byteCount, cache.byteCount)
         func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }

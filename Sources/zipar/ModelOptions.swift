@@ -5,7 +5,7 @@ import ZipAR
 /// Which model to load: a text-to-image model folder (--model), a LlamaGen GPT folder, a preset with a
 /// weight file (or random weights), or the embedded default.
 struct GPTOptions: ParsableArguments {
-    @Option(name: .customLong("model"), help: ArgumentHelp("Text-to-image model folder as Hugging Face lays it out (config.json by model_type: janus or multi_modality for Janus-Pro; weights in one file or shards; tokenizer.json). It holds its own image decoder: no --vq.", valueName: "dir"))
+    @Option(name: .customLong("model"), help: ArgumentHelp("Text-to-image model folder as Hugging Face lays it out (config.json by model_type: janus or multi_modality for Janus-Pro, chameleon for Lumina-mGPT; weights in one file or shards; tokenizer.json). Janus holds its own image decoder (no --vq); Lumina-mGPT takes the Chameleon VQGAN folder with --vq.", valueName: "dir"))
     var model: String?
 
     @Option(name: .customLong("gpt"), help: ArgumentHelp("Folder with config.json and model.safetensors or model.pt (LlamaGen ModelArgs field names).", valueName: "dir"))
@@ -17,7 +17,7 @@ struct GPTOptions: ParsableArguments {
     @Option(name: .customLong("gpt-ckpt"), help: ArgumentHelp("Weight file for --gpt-model (e.g. the released c2i_B_256.pt).", valueName: "file"))
     var checkpoint: String?
 
-    @Option(name: .customLong("image-size"), help: "Image size in pixels: for --gpt-model (256 or 384 for the released models, the default 256; the token grid is this ÷ 16), or to override what a --model folder implies (Janus-Pro: 384, the only size it was trained for).")
+    @Option(name: .customLong("image-size"), help: "Image size in pixels: for --gpt-model (256 or 384 for the released models, the default 256; the token grid is this ÷ 16), or to override what a --model folder implies (Janus-Pro: 384, the only size it was trained for; Lumina-mGPT: 768 by default, a multiple of 32 with a size token, the grid is this ÷ 16).")
     var imageSize: Int?
 
     @Option(name: .customLong("num-classes"), help: "Classes of a --gpt-model preset.")
@@ -51,11 +51,15 @@ struct GPTOptions: ParsableArguments {
         return model
     }
 
-    /// The text-to-image model (`textModelDirectory()`), its decoder and defaults.
-    func loadTextModel() throws -> LoadedModel {
+    /// The text-to-image model (`textModelDirectory()`), its decoder (from `vq`'s --vq folder for a family
+    /// that keeps it apart: Lumina-mGPT's Chameleon VQGAN) and defaults.
+    func loadTextModel(vq: VQOptions) throws -> LoadedModel {
         let folder = try textModelDirectory()
         try checkFlag("--image-size", imageSize, { (1...1 << 16).contains($0) }, "must lie in 1…65536")
-        return try ModelRegistry.load(directory: folder, precision: weightsDType, imageSize: imageSize)
+        guard vq.preset == nil, vq.checkpoint == nil, vq.randomSeed == nil else {
+            throw UsageError("--model takes its image decoder from the folder or, for Lumina-mGPT, from --vq DIR: drop --vq-model, --vq-ckpt and --vq-random-weights")
+        }
+        return try ModelRegistry.load(directory: folder, precision: weightsDType, imageSize: imageSize, decoderDirectory: vq.directory)
     }
 
     func load() throws -> GPT {
@@ -87,7 +91,7 @@ struct GPTOptions: ParsableArguments {
 
 /// Which VQ decoder to load: a folder, the VQ-16 preset with a weight file, or the embedded default.
 struct VQOptions: ParsableArguments {
-    @Option(name: .customLong("vq"), help: ArgumentHelp("Folder with config.json and model.safetensors or model.pt (LlamaGen VQ ModelArgs names, plus \"ch\").", valueName: "dir"))
+    @Option(name: .customLong("vq"), help: ArgumentHelp("Folder with config.json and model.safetensors or model.pt (LlamaGen VQ ModelArgs names, plus \"ch\"); with a Lumina-mGPT --model, the Chameleon VQGAN folder (vqgan.yaml, vqgan.ckpt).", valueName: "dir"))
     var directory: String?
 
     @Option(name: .customLong("vq-model"), help: "VQ preset instead of a folder: VQ-16. Needs --vq-ckpt (or --vq-random-weights).")

@@ -61,6 +61,22 @@ extension BuiltBenchmarkModel {
                 bytesReadPerPass: weights.streamedBytes + weights.normCount * MemoryLayout<Float>.size,
                 residentWeightBytes: weights.byteCount,
                 kvCacheBytes: kvBytes(s, slots: layout.slots), loadSeconds: load)
+        case .lumina(let l):
+            var model: LuminaModel!
+            let load = Stopwatch.time { model = l.model(seed: plan.weightSeed, precision: plan.precision) }
+            let generator = ImageGenerator(model: model)
+            let options = GenerationOptions(condition: .promptTokens(l.promptTokens), cfgScale: plan.cfgScale,
+                                            sampling: plan.sampling, seed: plan.seed)
+            let layout = try generator.layout(for: options.condition)
+            let s = l.config.text.shape, w = model.weights
+            return BuiltBenchmarkModel(
+                generator: generator, options: options, family: "lumina", shape: s, vocabSize: w.head.rows,
+                conditionTokens: layout.conditionTokens,
+                parameters: w.streamedParameterCount + w.embedding.rows * s.dim + w.smallParameterCount,
+                streamedParameters: w.streamedParameterCount,
+                bytesReadPerPass: w.byteCount,
+                residentWeightBytes: w.byteCount,
+                kvCacheBytes: kvBytes(s, slots: layout.slots), loadSeconds: load)
         }
     }
 }

@@ -1,17 +1,25 @@
 import Foundation
 
-/// The model a benchmark times: a LlamaGen class-to-image GPT, or a Janus-Pro text-to-image model
+/// The model a benchmark times: a LlamaGen class-to-image GPT, or a Janus-Pro or Lumina-mGPT text-to-image model
 /// (random weights at real shapes, either way).
 public enum BenchmarkModel: Sendable {
     case llamaGen(GPTConfig)
     case janus(JanusBenchModel)
+    case lumina(LuminaBenchModel)
 
     /// The token grid's side (square grids).
     public var gridSide: Int {
         switch self {
         case .llamaGen(let g): return g.gridSize
         case .janus(let j): return j.config.gridSide
+        case .lumina(let l): return l.imageSize / LuminaPrompt.pixelsPerSizeUnit * LuminaPrompt.tokensPerSizeUnit
         }
+    }
+
+    /// Whether image rows end in an end-of-line token (what zipar-reference's window counts).
+    public var rowsEndInLineEnd: Bool {
+        if case .lumina = self { return true }
+        return false
     }
 }
 
@@ -121,6 +129,20 @@ public struct BenchmarkPlan: Sendable {
         schedules = [.raster, .ziparReference(window: 8)]
     }
 
+    /// A Lumina-mGPT plan with Lumina's generation defaults (CFG 3, temperature 1, image top-k 2000), bfloat16
+    /// weights, raster against the released code's window 16, and no decode (the Chameleon VQGAN has no
+    /// random-weight preset here).
+    public init(modelName: String, lumina: LuminaBenchModel) {
+        self.modelName = modelName
+        self.model = .lumina(lumina)
+        self.imageSize = lumina.imageSize
+        precision = .bfloat16
+        cfgScale = 3
+        sampling = SamplingOptions(temperature: 1, topK: 2000)
+        schedules = [.raster, .ziparReference(window: 16)]
+        vq = nil
+    }
+
     /// The LlamaGen config (nil for another family).
     public var gpt: GPTConfig? {
         if case .llamaGen(let g) = model { return g }
@@ -138,6 +160,14 @@ public struct BenchmarkPlan: Sendable {
 
     /// Names `janus(_:)` knows.
     public static let janusNames = ["janus-pro-1b", "janus-pro-7b"]
+    /// Names `text(_:)` knows: the Janus ones and Lumina-mGPT-7B (768 px, 48×48 tokens, a 40-token prompt).
+    public static let textModelNames = janusNames + ["lumina-mgpt-7b"]
+
+    /// A text-to-image model at its real shapes by name (`textModelNames`); nil for another name.
+    public static func text(_ name: String) -> BenchmarkPlan? {
+        if name.lowercased() == "lumina-mgpt-7b" { return BenchmarkPlan(modelName: "lumina-mgpt-7b", lumina: .lumina7B) }
+        return janus(name)
+    }
 
     /// Janus-Pro-1B or -7B at 384 px (24×24 tokens) with a 17-token prompt; nil for another name.
     public static func janus(_ name: String) -> BenchmarkPlan? {

@@ -24,17 +24,20 @@ public struct LoadedModel {
 /// how it loads, and loading a folder never touches another family's code.
 public enum ModelRegistry {
     /// How a family loads a folder: (directory, weight precision (nil: the checkpoint's own), image size in
-    /// pixels if overridden).
-    public typealias Loader = (String, WeightPrecision?, Int?) throws -> LoadedModel
+    /// pixels if overridden, image decoder folder if given separately).
+    public typealias Loader = (String, WeightPrecision?, Int?, String?) throws -> LoadedModel
 
     /// Loaders by model_type.
     public static let families: [String: Loader] = [
-        "janus": loadJanus, "multi_modality": loadJanus,
+        "janus": loadJanus, "multi_modality": loadJanus, "chameleon": loadLumina,
     ]
 
     /// Loads the model folder `directory` with its matrices in `precision` (nil: bfloat16 when the
-    /// checkpoint stores them so, else float32); `imageSize` (pixels) overrides the size its config implies.
-    public static func load(directory: String, precision: WeightPrecision? = nil, imageSize: Int? = nil) throws -> LoadedModel {
+    /// checkpoint stores them so, else float32); `imageSize` (pixels) overrides the size its config implies;
+    /// `decoderDirectory` is the image decoder's folder for families that keep it apart (Lumina-mGPT's
+    /// Chameleon VQGAN), and an error for those that hold their own.
+    public static func load(directory: String, precision: WeightPrecision? = nil, imageSize: Int? = nil,
+                            decoderDirectory: String? = nil) throws -> LoadedModel {
         let path = (directory as NSString).appendingPathComponent("config.json")
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
@@ -44,12 +47,24 @@ public enum ModelRegistry {
         guard let loader = families[type] else {
             throw CheckpointError(path, "model_type \(quoted(type)) is not a known family (known: \(families.keys.sorted().joined(separator: ", ")))")
         }
-        return try loader(directory, precision, imageSize)
+        return try loader(directory, precision, imageSize, decoderDirectory)
     }
 
-    static func loadJanus(_ directory: String, _ precision: WeightPrecision?, _ imageSize: Int?) throws -> LoadedModel {
+    static func loadJanus(_ directory: String, _ precision: WeightPrecision?, _ imageSize: Int?, _ decoderDirectory: String?) throws -> LoadedModel {
+        if let decoderDirectory {
+            throw CheckpointError(decoderDirectory, "a Janus model folder holds its own image decoder: drop --vq")
+        }
         let (model, decoder) = try JanusModel.load(directory: directory, precision: precision, imageSize: imageSize)
         let sampling = JanusModel.defaults.overridden(by: try ModelFiles.generationConfig(in: directory))
         return LoadedModel(model: model, decoder: decoder, pixelMapping: .clipTruncate, sampling: sampling, family: "janus")
+    }
+
+    static func loadLumina(_ directory: String, _ precision: WeightPrecision?, _ imageSize: Int?, _ decoderDirectory: String?) throws -> LoadedModel {
+        guard let decoderDirectory else {
+            throw CheckpointError(directory, "a Lumina-mGPT model needs the Chameleon VQGAN folder (vqgan.yaml, vqgan.ckpt): give --vq DIR")
+        }
+        let (model, decoder) = try LuminaModel.load(directory: directory, vqDirectory: decoderDirectory, precision: precision, imageSize: imageSize)
+        let sampling = LuminaModel.defaults.overridden(by: try ModelFiles.generationConfig(in: directory))
+        return LoadedModel(model: model, decoder: decoder, pixelMapping: .clipTruncate, sampling: sampling, family: "lumina")
     }
 }

@@ -15,6 +15,9 @@ struct ImageInFlight {
     var stats: GenerationStats
     /// The pass planned for the current batch pass, nil once the grid is complete.
     private(set) var pass: DecodingPass?
+    /// The layout's lead passes (`SequenceLayout.leadPasses`), run before the schedule's first pass.
+    private let leadPasses: [DecodingPass]
+    private var leadPassesRun = 0
     let start = Date()
 
     init(schedule: any DecodingSchedule, options: GenerationOptions, conditioning: Conditioning, firstRow: Int, rejectAllDrafts: Bool,
@@ -25,6 +28,7 @@ struct ImageInFlight {
         self.firstRow = firstRow
         guided = conditioning.rows.count > 1
         grid = TokenGrid(height: conditioning.layout.height, width: conditioning.layout.width)
+        leadPasses = schedule.leadPasses(for: conditioning.layout)
         sampling = PredictionSampler(sampling: options.sampling, seed: options.seed, rejectAllDrafts: rejectAllDrafts,
                                      noiseIgnoresPosition: noiseIgnoresPosition)
         stats = GenerationStats(schedule: schedule.name, forward_passes: 0, tokens_per_pass: [], inputs_per_pass: [], seconds: 0,
@@ -34,7 +38,7 @@ struct ImageInFlight {
     /// Plans the next pass; appends its inputs (once per cache row) to `batch` and the batch indices of
     /// its predictions' inputs (conditional row first, per prediction) to `logitsFor`. False when done.
     mutating func plan(into batch: inout [BatchInput], logitsFor: inout [Int]) -> Bool {
-        pass = schedule.nextPass(grid)
+        pass = leadPassesRun < leadPasses.count ? leadPasses[leadPassesRun] : schedule.nextPass(grid)
         guard let pass else { return false }
         let batchStart = batch.count, n = pass.inputs.count
         for r in conditions.indices {
@@ -73,7 +77,11 @@ struct ImageInFlight {
                 settled += 1
             }
         }
-        schedule.passDidFinish(pass, grid: grid)
+        if leadPassesRun < leadPasses.count {
+            leadPassesRun += 1
+        } else {
+            schedule.passDidFinish(pass, grid: grid)
+        }
         stats.forward_passes += 1
         stats.tokens_per_pass.append(settled)
         stats.inputs_per_pass.append(pass.inputs.count)

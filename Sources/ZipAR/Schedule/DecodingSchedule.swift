@@ -100,39 +100,79 @@ public protocol DecodingSchedule: Sendable {
     mutating func passDidFinish(_ pass: DecodingPass, grid: TokenGrid)
     /// How the drafts a verifying schedule checked fared (zipar-lossless), nil for the others.
     var draftStatistics: DraftStatistics? { get }
+    /// The passes run before the first `nextPass` (default: the layout's `leadPasses`).
+    func leadPasses(for layout: SequenceLayout) -> [DecodingPass]
 }
 
 extension DecodingSchedule {
     public var draftStatistics: DraftStatistics? { nil }
 }
 
-/// Where things sit in a family's sequence: [condition (conditionTokens), image tokens in raster order].
-/// Cell (r, c) sits at slot and rotary position conditionTokens + r·width + c.
+extension DecodingSchedule {
+    public func leadPasses(for layout: SequenceLayout) -> [DecodingPass] { layout.leadPasses }
+}
+
+/// Where things sit in a family's sequence: [condition (conditionTokens), image rows in raster order].
+/// Cell (r, c) sits at slot and rotary position conditionTokens + r·rowStride + c; in a family whose rows
+/// end in an end-of-line token (Lumina-mGPT) rowStride is width + 1 and row r's end-of-line token sits at
+/// conditionTokens + r·rowStride + width.
 public struct SequenceLayout: Equatable, Sendable {
     public let conditionTokens: Int, height: Int, width: Int
+    /// Positions per image row: width, or width + 1 with an end-of-line token after every row.
+    public let rowStride: Int
+    /// Condition tokens at the end of the condition fed one per pass after a prefill of the others, as a
+    /// reference that generates them (forced) feeds them (Lumina: <racm3:break>, H, W); 0: one prefill.
+    public let header: Int
 
-    public init(conditionTokens: Int, height: Int, width: Int) {
+    public init(conditionTokens: Int, height: Int, width: Int, lineEnd: Bool = false, header: Int = 0) {
+        precondition(header >= 0 && header <= conditionTokens, "the header lies inside the condition")
         self.conditionTokens = conditionTokens
         self.height = height
         self.width = width
+        rowStride = lineEnd ? width + 1 : width
+        self.header = header
     }
 
+    /// Whether every row ends in an end-of-line token.
+    public var hasLineEnd: Bool { rowStride > width }
     /// Absolute position (KV slot and rotary row) of image token (row, column).
-    public func position(row: Int, column: Int) -> Int { conditionTokens + row * width + column }
+    public func position(row: Int, column: Int) -> Int { conditionTokens + row * rowStride + column }
+    /// Absolute position of row `row`'s end-of-line token (layouts with line ends).
+    public func lineEndPosition(row: Int) -> Int { conditionTokens + row * rowStride + width }
     public func cell(row: Int, column: Int) -> Int { row * width + column }
     /// Cache slots the whole sequence takes.
-    public var slots: Int { conditionTokens + height * width }
+    public var slots: Int { conditionTokens + height * rowStride }
 
-    /// The prefill: every condition token; its last output predicts cell 0.
+    /// What queries see: the static causal mask (LlamaGen's static cache), or for a layout with line ends
+    /// only what was fed (its references keep generated tokens only; the two agree wherever every earlier
+    /// slot is written).
+    public var visibility: Visibility { hasLineEnd ? .writtenCausal : .staticCausal }
+
+    /// The passes before the prefill when the layout has a header: the condition without the header, then
+    /// each header token but the last, one per pass; nothing is predicted.
+    public var leadPasses: [DecodingPass] {
+        guard header > 0 else { return [] }
+        let first = conditionTokens - header
+        let chunks = (first > 0 ? [0..<first] : []) + (first..<conditionTokens - 1).map { $0..<$0 + 1 }
+        return chunks.map { range in
+            DecodingPass(inputs: range.map { ModelInput(.condition($0), position: $0) }, predictions: [], guidance: true,
+                         visibility: visibility)
+        }
+    }
+
+    /// The prefill: every condition token (or, after the lead passes, the last one); its last output
+    /// predicts cell 0.
     public func prefill() -> DecodingPass {
-        DecodingPass(inputs: (0..<conditionTokens).map { ModelInput(.condition($0), position: $0) },
-                     predictions: [.init(input: conditionTokens - 1, cell: 0)], guidance: true, visibility: .staticCausal)
+        let start = header > 0 ? conditionTokens - 1 : 0
+        return DecodingPass(inputs: (start..<conditionTokens).map { ModelInput(.condition($0), position: $0) },
+                            predictions: [.init(input: conditionTokens - 1 - start, cell: 0)], guidance: true, visibility: visibility)
     }
 
     /// A raster step: feed cell k−1 at its position, predict cell k.
     public func rasterStep(cell k: Int, grid: TokenGrid, cfgInterval: Int) -> DecodingPass {
-        DecodingPass(inputs: [ModelInput(.token(grid[k - 1]!), position: conditionTokens + k - 1)],
-                     predictions: [.init(input: 0, cell: k)],
-                     guidance: DecodingPass.guidance(tokensDone: k, cfgInterval: cfgInterval), visibility: .staticCausal)
+        let (r, c) = (k - 1).quotientAndRemainder(dividingBy: width)
+        return DecodingPass(inputs: [ModelInput(.token(grid[k - 1]!), position: position(row: r, column: c))],
+                            predictions: [.init(input: 0, cell: k)],
+                            guidance: DecodingPass.guidance(tokensDone: k, cfgInterval: cfgInterval), visibility: visibility)
     }
 }

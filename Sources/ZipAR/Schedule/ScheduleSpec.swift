@@ -16,12 +16,14 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
     /// The schedule names `parse` knows.
     public static let names = ["raster", "zipar", "zipar-adaptive", "zipar-reference", "zipar-lossless"]
 
-    /// Builds a spec from a name and optional sizes, checking each against a grid `width` tokens wide.
-    /// `window` applies to zipar and zipar-reference, `minWindow` to zipar-adaptive, `rowStart` to zipar
-    /// and zipar-adaptive, `lossless` to zipar-lossless (a grid `height` rows high, by default square); an
-    /// option given to a schedule that does not take it is an error.
+    /// Builds a spec from a name and optional sizes, checking each against a grid `width` tokens wide
+    /// (`lineEnd`: rows end in an end-of-line token, which zipar-reference's window counts, as the released
+    /// Lumina-mGPT code does). `window` applies to zipar and zipar-reference, `minWindow` to zipar-adaptive,
+    /// `rowStart` to zipar and zipar-adaptive, `lossless` to zipar-lossless (a grid `height` rows high, by
+    /// default square); an option given to a schedule that does not take it is an error.
     public static func make(name: String, width: Int, height: Int? = nil, window: Int? = nil, minWindow: Int? = nil,
-                            rowStart: RowStart? = nil, lossless: LosslessOptions = LosslessOptions()) throws -> ScheduleSpec {
+                            rowStart: RowStart? = nil, lossless: LosslessOptions = LosslessOptions(),
+                            lineEnd: Bool = false) throws -> ScheduleSpec {
         guard names.contains(name) else { throw ScheduleSpecError("'\(name)' is not a schedule (expected \(names.joined(separator: ", ")))") }
         if window != nil && !["zipar", "zipar-reference"].contains(name) {
             throw ScheduleSpecError("the window applies to zipar and zipar-reference (zipar-adaptive takes a minimum window)", about: .window)
@@ -56,13 +58,14 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
             return .ziparLossless(verifyWindow: k, draftLag: lag, draftRows: rows)
         default:  // zipar-reference
             let w = window ?? max(2, width / 2)
-            try check(w, in: ZipARReferenceSchedule.validWindows(width: width), what: .window, schedule: name, width: width)
+            let range = lineEnd ? LineEndReferenceSchedule.validWindows(width: width) : ZipARReferenceSchedule.validWindows(width: width)
+            try check(w, in: range, what: .window, schedule: name, width: width)
             return .ziparReference(window: w)
         }
     }
 
-    /// Parses one text form (see the type's comment) for a grid `width` tokens wide.
-    public static func parse(_ text: String, width: Int) throws -> ScheduleSpec {
+    /// Parses one text form (see the type's comment) for a grid `width` tokens wide (`lineEnd` as in `make`).
+    public static func parse(_ text: String, width: Int, lineEnd: Bool = false) throws -> ScheduleSpec {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let lossless = parts[0] == "zipar-lossless"
         guard parts.count <= 2 || (lossless && parts.count == 4) else {
@@ -80,12 +83,12 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
             case "raster":
                 guard size == nil else { throw ScheduleSpecError("raster takes no number") }
                 return .raster
-            case "zipar-adaptive": return try make(name: parts[0], width: width, minWindow: size)
+            case "zipar-adaptive": return try make(name: parts[0], width: width, minWindow: size, lineEnd: lineEnd)
             case "zipar-lossless":
                 let options = LosslessOptions(verifyWindow: size, draftLag: numbers.count > 1 ? numbers[1] : nil,
                                               draftRows: numbers.count > 2 ? numbers[2] : nil)
-                return try make(name: parts[0], width: width, lossless: options)
-            default: return try make(name: parts[0], width: width, window: size)
+                return try make(name: parts[0], width: width, lossless: options, lineEnd: lineEnd)
+            default: return try make(name: parts[0], width: width, window: size, lineEnd: lineEnd)
             }
         } catch let error as ScheduleSpecError {
             throw ScheduleSpecError(parts.count == 2 ? "'\(text)': \(error.description)" : error.description, about: error.about)
@@ -93,9 +96,9 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
     }
 
     /// Parses a comma-separated list of text forms ("raster,zipar:4,zipar-reference:8").
-    public static func parseList(_ text: String, width: Int) throws -> [ScheduleSpec] {
+    public static func parseList(_ text: String, width: Int, lineEnd: Bool = false) throws -> [ScheduleSpec] {
         try text.split(separator: ",", omittingEmptySubsequences: false)
-            .map { try parse($0.trimmingCharacters(in: .whitespaces), width: width) }
+            .map { try parse($0.trimmingCharacters(in: .whitespaces), width: width, lineEnd: lineEnd) }
     }
 
     /// The text form; `parse(description)` gives this spec back (the row start is not part of it).
@@ -118,14 +121,17 @@ public enum ScheduleSpec: Equatable, Hashable, Sendable, CustomStringConvertible
         }
     }
 
-    /// A fresh schedule for one image.
+    /// A fresh schedule for one image (zipar-reference on a layout with line ends: the released Lumina-mGPT
+    /// code's, `LineEndReferenceSchedule`).
     public func schedule(layout: SequenceLayout, cfgInterval: Int = -1) -> any DecodingSchedule {
         switch self {
         case .raster: return RasterSchedule(layout: layout, cfgInterval: cfgInterval)
         case let .zipar(w, start): return ZipARSchedule(layout: layout, window: w, rowStart: start, cfgInterval: cfgInterval)
         case let .ziparAdaptive(s, start):
             return ZipARAdaptiveSchedule(layout: layout, minWindow: s, rowStart: start, cfgInterval: cfgInterval)
-        case .ziparReference(let w): return ZipARReferenceSchedule(layout: layout, window: w, cfgInterval: cfgInterval)
+        case .ziparReference(let w):
+            if layout.hasLineEnd { return LineEndReferenceSchedule(layout: layout, window: w, cfgInterval: cfgInterval) }
+            return ZipARReferenceSchedule(layout: layout, window: w, cfgInterval: cfgInterval)
         case let .ziparLossless(k, lag, rows):
             return ZipARLosslessSchedule(layout: layout, verifyWindow: k, draftLag: lag, draftRows: rows, cfgInterval: cfgInterval)
         }

@@ -29,10 +29,16 @@ struct WavefrontPass {
 
     /// Predicts (r, 0) as `kind`: from the real last token of row r−1 when that row is complete (exactly as
     /// raster order does), else from the row-start query. Rows above must have been added first.
+    /// In a layout with line ends, (r, 0) is predicted from row r−1's end-of-line token, a known token fed at
+    /// its own position (after the real last token of row r−1 when that row is complete), whatever `rowStart`.
     mutating func startRow(_ r: Int, kind: DecodingPass.Prediction.Kind) {
         let w = layout.width
         let input: Int
-        if grid.count(row: r - 1) == w {
+        if layout.hasLineEnd {
+            if grid.count(row: r - 1) == w && !lastTokenFed.contains(r - 1) { _ = feedLastToken(of: r - 1) }
+            inputs.append(ModelInput(.lineEnd, position: layout.lineEndPosition(row: r - 1)))
+            input = inputs.count - 1
+        } else if grid.count(row: r - 1) == w {
             input = feedLastToken(of: r - 1)
         } else {
             input = rowStart.query(row: r, grid: grid, layout: layout, rowAboveInput: newestInput[r - 1]!, inputs: &inputs)

@@ -20,6 +20,8 @@ public struct BPETokenizer: @unchecked Sendable {
     private let addedIDs: [String: Int]
     /// The post-processor's single-sequence template: ids, and nil where the text goes.
     private let template: [[Int]?]
+    /// The model's vocabulary (token → id) as the file lists it.
+    public let vocabulary: [String: Int]
 
     /// Reads the tokenizer.json at `path`; throws a `TokenizerError` naming the file for unreadable, invalid
     /// or unsupported content.
@@ -39,6 +41,7 @@ public struct BPETokenizer: @unchecked Sendable {
         normalizedTokens = matcher(true)
         addedIDs = Dictionary(file.addedTokens.map { ($0.content, $0.id) }, uniquingKeysWith: { first, _ in first })
         template = BPETokenizer.template(file.postProcessor)
+        vocabulary = file.model.vocab
         vocabularySize = max(model.maxID, file.addedTokens.map(\.id).max() ?? -1) + 1
     }
 
@@ -63,6 +66,9 @@ public struct BPETokenizer: @unchecked Sendable {
 
     /// The id of an added (special or not) token, by its exact content.
     public func id(of token: String) -> Int? { addedIDs[token] }
+
+    /// The id of `token` among the added tokens, else in the model's vocabulary.
+    public func anyID(of token: String) -> Int? { addedIDs[token] ?? vocabulary[token] }
 
     /// The ids of `text`; `addSpecialTokens` applies the post-processor's template (Janus: BOS first).
     public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int] {

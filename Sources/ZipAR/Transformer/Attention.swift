@@ -5,7 +5,7 @@ extension TransformerStack {
     /// out[entry, head] = softmax(q·Kᵀ/√d over the visible slots) · V for every input of the batch and
     /// head, reading keys and values in place from the input's cache row, float32 or bfloat16 (the
     /// kernels `zipar_attend_one` and `zipar_attend_one_bf16`: a query sees the slots up to its position,
-    /// only written ones under `.writtenCausal`, and always its own slot, where a query-only input's key
+    /// only written ones under `.writtenCausal`; up to a given slot under `.writtenThrough`), and always its own slot, where a query-only input's key
     /// and value sit unwritten). Work is split over (input, head) pairs on every core; `scores` holds
     /// `cache.slots` floats per thread.
     func attend(_ batch: [BatchInput], qkv: UnsafeMutablePointer<Float>, layer l: Int, cache: KVCache,
@@ -21,8 +21,9 @@ extension TransformerStack {
                     let score = scores + t * slots
                     for unit in stride(from: t, to: units, by: threads) {
                         let e = unit / nH, h = unit % nH, entry = entries[e], b = entry.row
-                        let written = entry.visibility == .writtenCausal ? flags.baseAddress! + b * slots : nil
-                        let base = cache.offset(batch: b, head: h / group, slot: 0), position = Int64(entry.input.position)
+                        let written = entry.visibility == .staticCausal ? nil : flags.baseAddress! + b * slots
+                        let base = cache.offset(batch: b, head: h / group, slot: 0)
+                        let position = Int64(entry.visibility.lastSlot(query: entry.input.position))
                         let q = qkv + e * qkvWidth + h * hd, o = out + e * width + h * hd
                         if cache.precision == .float32 {
                             zipar_attend_one(q, keys.assumingMemoryBound(to: Float.self) + base,

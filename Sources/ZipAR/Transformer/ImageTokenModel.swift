@@ -41,6 +41,10 @@ public protocol ImageTokenModel: AnyObject {
     var weightBytes: Int { get }
     /// The condition rows for `condition`: the conditional row, plus the unconditional row when `guidance`.
     func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning
+    /// The condition rows for an image decoded by the schedule named `schedule` (default: as above).
+    func conditioning(_ condition: ImageCondition, guidance: Bool, schedule: String) throws -> Conditioning
+    /// Whether every image row ends in an end-of-line token (default false).
+    var rowsEndInLineEnd: Bool { get }
     /// A KV cache for `batch` rows and `slots` positions.
     func makeCache(batch: Int, slots: Int) -> KVCache
     /// Runs one pass over `batch`, each input in its cache row. `conditions[row]` is the condition row of
@@ -51,6 +55,15 @@ public protocol ImageTokenModel: AnyObject {
 }
 
 extension ImageTokenModel {
+    /// The condition rows for an image decoded by the schedule named `schedule`: a family whose references
+    /// build the unconditional row differently per schedule (Lumina-mGPT) overrides this; others ignore it.
+    public func conditioning(_ condition: ImageCondition, guidance: Bool, schedule: String) throws -> Conditioning {
+        try conditioning(condition, guidance: guidance)
+    }
+
+    /// Whether every image row ends in an end-of-line token (what the schedules' windows count).
+    public var rowsEndInLineEnd: Bool { false }
+
     /// One pass feeding the same `inputs` to every cache row (row b gets condition row `conditions[b]`),
     /// all under `visibility`. Returns the logits of `logitsFor` in every row, [batch][logitsFor.count][vocab].
     public func forward(_ inputs: [ModelInput], conditions: [[Int]], cache: KVCache, visibility: Visibility,

@@ -8,6 +8,8 @@ public struct ModelInput: Equatable, Sendable {
         case condition(Int)
         /// An image token id.
         case token(Int)
+        /// The family's end-of-line token (layouts whose rows end in one: `SequenceLayout.hasLineEnd`).
+        case lineEnd
     }
     public var source: Source
     public var position: Int
@@ -26,13 +28,23 @@ public struct ModelInput: Equatable, Sendable {
 }
 
 /// Which cache slots a query attends to.
-public enum Visibility: Sendable {
+public enum Visibility: Equatable, Sendable {
     /// Every slot at or before the query's position, generated or not: not-yet-written slots hold zero keys
     /// and values (score 0). This is LlamaGen's static-cache causal mask, as the released ZipAR code runs it.
     case staticCausal
     /// Only slots written so far (in this pass or before) at or before the query's position, and the
     /// query's own slot (where a query-only input's key and value sit).
     case writtenCausal
+    /// Written slots up to and including this slot, whatever the query's own position: the prompt prefill
+    /// of the released Lumina-mGPT-ZipAR code, whose eager attention gets no causal mask there (its mask
+    /// code assumes SDPA's is_causal), so every prompt token attends to the whole prompt.
+    case writtenThrough(Int)
+
+    /// The last slot a query at `position` may see.
+    func lastSlot(query position: Int) -> Int {
+        if case .writtenThrough(let last) = self { return last }
+        return position
+    }
 }
 
 /// One input of a batched pass: a schedule's input, the cache row (sequence) it belongs to, and what its

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The decoder layers every family shares (llama2.c's forward): per layer
-/// x += wo · attn(rope(wqkv · rmsnorm(x))), then x += w2 · (silu(w1 · rmsnorm(x)) ⊙ w3 · rmsnorm(x)),
+/// x += wo · attn(rope(qknorm(wqkv · rmsnorm(x)))) (qknorm: Chameleon's, where given), then x += w2 · (silu(w1 · rmsnorm(x)) ⊙ w3 · rmsnorm(x)),
 /// over the rows of one pass (batch row b, input i at row b·n + i). Every input writes its key and value
 /// into its position's cache slot before any attention (a static cache), then attends by `visibility`.
 /// It holds no scheduling state; its work buffers are reused from pass to pass.
@@ -11,14 +11,18 @@ public final class TransformerStack {
     /// Final RMSNorm weight [dim].
     public let norm: [Float]
     public let rotary: Rotary
+    /// Per layer, the query/key LayerNorm applied before the rotary embedding (Chameleon); nil for none.
+    public let qkNorms: [QKNormWeights]?
     private let scratch = StackScratch()
 
-    public init(shape: TransformerShape, layers: [DecoderLayerWeights], norm: [Float], rotary: Rotary) {
-        precondition(layers.count == shape.layers && norm.count == shape.dim)
+    public init(shape: TransformerShape, layers: [DecoderLayerWeights], norm: [Float], rotary: Rotary,
+                qkNorms: [QKNormWeights]? = nil) {
+        precondition(layers.count == shape.layers && norm.count == shape.dim && (qkNorms?.count ?? shape.layers) == shape.layers)
         self.shape = shape
         self.layers = layers
         self.norm = norm
         self.rotary = rotary
+        self.qkNorms = qkNorms
     }
 
     /// A cache for `batch` rows and `slots` positions, in the weights' precision.
@@ -31,7 +35,8 @@ public final class TransformerStack {
         let s = shape, rows = batch.count
         let hd = s.headDim, nH = s.heads, nKV = s.kvHeads, hidden = s.ffnHidden, qkvWidth = s.qkvWidth
         precondition(batch.allSatisfy { $0.row >= 0 && $0.row < cache.batch && $0.input.position >= 0
-                                        && $0.input.position < min(cache.slots, rotary.positions) },
+                                        && $0.input.position < min(cache.slots, rotary.positions)
+                                        && (0..<cache.slots).contains($0.visibility.lastSlot(query: $0.input.position)) },
                      "an input's row or position lies outside the cache or the rotary table")
         checkQueryOnly(batch, cache: cache)
         scratch.reserve(rows: rows, dim: s.dim, qkv: qkvWidth, attention: s.attentionWidth, ffn: 2 * hidden,
@@ -40,6 +45,11 @@ public final class TransformerStack {
         for (l, lw) in layers.enumerated() {
             normRows(x, lw.attentionNorm, out: b.h, rows: rows)
             lw.wqkv.apply(b.h, m: rows, to: b.qkv)
+            if let qk = qkNorms?[l] {
+                eachRowRange(rows) { range in
+                    for e in range { qk.apply(b.qkv + e * qkvWidth, heads: nH, kvHeads: nKV, headDim: hd) }
+                }
+            }
             eachRowRange(rows) { range in
                 for e in range { rotary.apply(b.qkv + e * qkvWidth, heads: nH + nKV, position: batch[e].input.position) }  // q, k adjacent
             }

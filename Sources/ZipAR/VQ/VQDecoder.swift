@@ -21,6 +21,11 @@ public final class VQDecoder: Sendable {
         try self.init(weights: VQDecoderWeights(layout: layout, read: checkpoint.floatsReleasingPages))
     }
 
+    /// Loads a decoder of `layout` (already checked against the weights) from `checkpoint` (LlamaGen names).
+    convenience init(layout: VQDecoderLayout, checkpoint: Checkpoint) throws {
+        try self.init(weights: VQDecoderWeights(layout: layout, read: checkpoint.floatsReleasingPages))
+    }
+
     init(weights: VQDecoderWeights) {
         self.weights = weights
     }

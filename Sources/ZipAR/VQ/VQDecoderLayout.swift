@@ -13,6 +13,9 @@ struct VQDecoderLayout: Equatable {
     var resBlocks: Int
     /// Whether code vectors are L2-normalised at lookup.
     var l2Normalize: Bool
+    /// Levels (decoder order, 0 = lowest resolution) with an attention block after each res block:
+    /// LlamaGen's first level; taming's levels whose resolution is in attn_resolutions.
+    var attentionLevels: Set<Int> = [0]
 
     /// The layout LlamaGen builds from `config` alone.
     init(config: VQConfig) {

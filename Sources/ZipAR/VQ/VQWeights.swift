@@ -143,7 +143,7 @@ struct VQDecoderWeights {
             for i in 0..<layout.resBlocks {
                 res.append(try ResnetWeights(read, "\(prefix).res.\(i)", cin: width, cout: out, withWinograd: j > 0))
                 width = out
-                if j == 0 { attention.append(try AttentionWeights(read, "\(prefix).attn.\(i)", channels: out)) }
+                if layout.attentionLevels.contains(j) { attention.append(try AttentionWeights(read, "\(prefix).attn.\(i)", channels: out)) }
             }
             let upsample = j == layout.levelWidths.count - 1 ? nil
                 : try ConvWeights(read, "\(prefix).upsample.conv", cin: out, cout: out, kernel: 3, withWinograd: true)

@@ -54,6 +54,7 @@ public final class JanusModel: ImageTokenModel {
             switch entry.input.source {
             case .condition(let k): weights.textEmbedding.copyRow(conditions[entry.row][k], to: x + e * dim)
             case .token(let t): tokenRows.append(e); tokens.append(t)
+            case .lineEnd: preconditionFailure("Janus has no end-of-line token")
             }
         }
         let aligned = align(tokens)

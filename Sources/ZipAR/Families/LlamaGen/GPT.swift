@@ -52,6 +52,7 @@ public final class GPT: ImageTokenModel {
             switch entry.input.source {
             case .condition(let k): weights.classEmbedding.copyRow(conditions[entry.row][k], to: x + e * dim)
             case .token(let t): weights.tokenEmbedding.copyRow(t, to: x + e * dim)
+            case .lineEnd: preconditionFailure("LlamaGen has no end-of-line token")
             }
         }
         stack.run(x, batch: batch, cache: cache)

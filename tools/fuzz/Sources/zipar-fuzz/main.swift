@@ -29,8 +29,10 @@ let targets: [String: (URL) throws -> Void] = [
         try? ModelFiles.config(VQConfig.self, in: dir).validate(file: url.path)
         try? ModelFiles.decodeJSON(GenerationConfig.self, at: url.path).validate(file: url.path)
         _ = try? JanusConfig.read(directory: dir)
+        _ = try? LuminaConfig.read(directory: dir)
     },
     "tokens": { url in _ = try TokenFile.read(url.path) },
+    "yaml": { url in _ = try ChameleonVQGAN.readParams(url.path) },
     "tokenizer": { url in
         let tokenizer = try BPETokenizer(contentsOf: url.path)
         _ = tokenizer.encode("A photo of a cat, <|User|> 123 héllo\n\n  world!")

@@ -163,7 +163,7 @@ public final class ImageGenerator {
     private func start(_ jobs: [(schedule: any DecodingSchedule, options: GenerationOptions)], guidance: [Bool]) throws -> [ImageInFlight] {
         var images: [ImageInFlight] = [], rows = 0, slots = 0
         for (job, guided) in zip(jobs, guidance) {
-            let conditioning = try model.conditioning(job.options.condition, guidance: guided, schedule: job.schedule.name)
+            let conditioning = try model.conditioning(job.options.condition, guidance: guided, schedule: job.schedule.conditionedAs)
             images.append(ImageInFlight(schedule: job.schedule, options: job.options, conditioning: conditioning,
                                         firstRow: rows, rejectAllDrafts: rejectAllDrafts,
                                         noiseIgnoresPosition: noiseIgnoresPosition))

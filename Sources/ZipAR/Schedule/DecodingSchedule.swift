@@ -100,12 +100,17 @@ public protocol DecodingSchedule: Sendable {
     mutating func passDidFinish(_ pass: DecodingPass, grid: TokenGrid)
     /// How the drafts a verifying schedule checked fared (zipar-lossless), nil for the others.
     var draftStatistics: DraftStatistics? { get }
+    /// The schedule whose condition rows a family gives this one (default: its own name).
+    var conditionedAs: String { get }
     /// The passes run before the first `nextPass` (default: the layout's `leadPasses`).
     func leadPasses(for layout: SequenceLayout) -> [DecodingPass]
 }
 
 extension DecodingSchedule {
     public var draftStatistics: DraftStatistics? { nil }
+    /// Families whose references build CFG rows per schedule (Lumina-mGPT) give a schedule that reproduces
+    /// another's tokens that schedule's rows.
+    public var conditionedAs: String { name }
 }
 
 extension DecodingSchedule {

@@ -17,6 +17,9 @@
 /// refresh their cells' drafts. Keys/values are exact only where their whole context was committed, which
 /// the next window, starting at the last committed cell, relies on; everything else is re-fed. At most
 /// `verifyWindow` and at least one token are committed per pass, so there are never more than H·W passes.
+/// In a layout whose rows end in an end-of-line token (Lumina-mGPT) that token is never drafted: wherever
+/// an input would predict a row's first cell, the row's last cell is fed and then the end-of-line token at
+/// its own slot, which predicts it.
 public struct ZipARLosslessSchedule: DecodingSchedule {
     public let name = "zipar-lossless"
     let layout: SequenceLayout
@@ -59,6 +62,8 @@ public struct ZipARLosslessSchedule: DecodingSchedule {
     }
 
     public var draftStatistics: DraftStatistics? { statistics }
+    /// It commits raster's tokens, so it is conditioned as raster is.
+    public var conditionedAs: String { "raster" }
 
     public mutating func nextPass(_ grid: TokenGrid) -> DecodingPass? {
         guard let a = grid.cells.firstIndex(where: { $0 == nil }) else { return nil }
@@ -88,7 +93,10 @@ public struct ZipARLosslessSchedule: DecodingSchedule {
         for i in 0..<k {
             let c = a - 1 + i
             inputs.append(ModelInput(.token(tokens[c]!), position: layout.position(row: c / w, column: c % w)))
-            predictions.append(.init(input: i, cell: c + 1, kind: .commit(fed: i + 1 < k ? tokens[c + 1] : nil),
+            if layout.hasLineEnd && (c + 1) % w == 0 {  // the row's end-of-line token predicts the next row's first cell
+                inputs.append(ModelInput(.lineEnd, position: layout.lineEndPosition(row: c / w)))
+            }
+            predictions.append(.init(input: inputs.count - 1, cell: c + 1, kind: .commit(fed: i + 1 < k ? tokens[c + 1] : nil),
                                      ifAccepted: i == 0 || trustsDrafts ? nil : c))
         }
         windowPredictions = predictions.count
@@ -109,6 +117,7 @@ public struct ZipARLosslessSchedule: DecodingSchedule {
             let position = layout.position(row: source / w, column: source % w)
             if let t = token(source) {
                 inputs.append(ModelInput(.token(t), position: position))
+                if layout.hasLineEnd && f == 0 { inputs.append(ModelInput(.lineEnd, position: layout.lineEndPosition(row: r - 1))) }
             } else {  // the row above is not drafted to its end: a stand-in with its newest token
                 inputs.append(ModelInput(.token(token((r - 1) * w + above - 1)!), position: position, writesCache: false))
             }

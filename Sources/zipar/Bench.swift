@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
         schedules raster,zipar-reference:8 unless --schedules says otherwise). --model lumina-mgpt-7b times \
         Lumina-mGPT-7B (768 px, 48×48 tokens with an end-of-line token per row, a fixed 40-token prompt, CFG 3, \
         image top-k 2000, bfloat16, raster,zipar-reference:16, no decode); whole images at these shapes take \
-        tens of minutes each on a few cores: use --warmup 0 --repeats 1.
+        tens of minutes each on a few cores: use --warmup 0 --repeats 1, or --timed-passes 100 to extrapolate.
         """)
 
     @Option(name: .customLong("gpt-model"), help: "LlamaGen preset: \(GPTConfig.presetNames.joined(separator: ", ")) (default GPT-B).")
@@ -45,6 +45,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed rounds; the median is reported.")
     var repeats: Int = 3
 
+    @Option(name: .customLong("timed-passes"), help: "Run only each image's first N schedule passes and extrapolate the whole image's seconds from the measured s/pass (for real 7B shapes; at least 100 passes make a fair sample; not for zipar-adaptive).")
+    var timedPasses: Int?
+
     @Option(help: "Images per generate call, sharing every pass (class models cycle through LlamaGen's sample classes 207, 360, 387, 974, 88, 979, 417, 279); the table adds images/s.")
     var batch: Int = 1
 
@@ -67,6 +70,7 @@ struct Bench: ParsableCommand {
         try checkImageSize(imageSize)
         try checkFlag("--warmup", warmup, { (0...1000).contains($0) }, "must lie in 0…1000")
         try checkFlag("--repeats", repeats, { (1...1000).contains($0) }, "must lie in 1…1000")
+        try checkFlag("--timed-passes", timedPasses, { (1...1_000_000).contains($0) }, "must lie in 1…1000000")
     }
 
     func run() throws {
@@ -104,6 +108,7 @@ struct Bench: ParsableCommand {
         plan.precision = precision
         plan.warmup = warmup
         plan.repeats = repeats
+        plan.timedPasses = timedPasses
         guard batch >= 1 else { throw UsageError("--batch \(batch): must be 1 or more") }
         plan.batch = batch
         if noDecode { plan.vq = nil }

@@ -43,3 +43,26 @@ final class LuminaBenchTests: XCTestCase {
         XCTAssertNil(report.vqDecode)
     }
 }
+
+extension LuminaBenchTests {
+    /// --timed-passes: the first N passes are timed and the whole image's passes come from the schedule's
+    /// plan (the same count a whole image takes); zipar-adaptive is refused.
+    func testExtrapolatedBenchmark() throws {
+        let l = LuminaBenchModel(dim: 64, layers: 2, heads: 2, ffn: 128, vocab: 9344, maxPositions: 512, imageSize: 128, promptLength: 8)
+        var plan = BenchmarkPlan(modelName: "lumina-tiny", lumina: l)
+        plan.schedules = [.raster, .ziparReference(window: 4), .zipar(window: 2, rowStart: .placeholder)]
+        plan.warmup = 0
+        plan.repeats = 1
+        plan.timedPasses = 5
+        plan.bandwidthBytes = 32 << 20
+        plan.bandwidthRepeats = 2
+        plan.matmulSize = 256
+        plan.matmulRepeats = 2
+        let report = try Benchmark.run(plan)
+        XCTAssertEqual(report.schedules.map(\.passes), [3 + 64 + 7, 3 + 8 + 7 * 3, 3 + 8 + 7 * 2])
+        XCTAssertEqual(report.settings.timedPasses, 5)
+        XCTAssertTrue(report.table().contains("extrapolated: each image ran its first 5 schedule passes"))
+        plan.schedules = [.ziparAdaptive(minWindow: 2, rowStart: .placeholder)]
+        XCTAssertThrowsError(try Benchmark.run(plan))
+    }
+}

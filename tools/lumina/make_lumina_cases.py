@@ -64,6 +64,11 @@ Patches (every change made to the authors' code; see PATCHES_ZIPAR / PATCHES_UPS
 - forced header tokens: a LogitsProcessor appended to the solver's list forces <racm3:break>, then the
   size token twice (random weights would sample garbage there); it leaves every later step alone.
 The solver is built with precision "fp32" (its own dtype table has it).
+
+Instrumentation (observes, changes nothing): a last logits processor records each image step's greedy
+margin; a forward pre-hook counts the model's calls; wrappers of model.generate and the VQ model's decode
+keep the generated ids and the decoder's float output. The teacher forward sets config._attn_implementation
+to "eager" after the runs (see above).
 """
 import argparse
 import contextlib

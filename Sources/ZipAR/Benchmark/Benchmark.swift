@@ -30,12 +30,34 @@ public enum Benchmark {
             if case .classLabel = o.condition, plan.batch > 1 { o.condition = .classLabel(plan.batchLabels[k % plan.batchLabels.count]) }
             return o
         }
+        let layout = try generator.layout(for: options.condition)
+        var planned: [GenerationStats?] = []
+        if let limit = plan.timedPasses {
+            guard limit >= 1 else { throw BenchmarkError("the timed passes must be at least 1") }
+            planned = try plan.schedules.map { spec in
+                guard let p = plannedPasses(spec, layout: layout) else {
+                    throw BenchmarkError("\(spec) cannot be extrapolated (its passes depend on its acceptances): time whole images")
+                }
+                return BatchStats([GenerationStats](repeating: p, count: plan.batch))
+            }
+        }
         for round in 0..<plan.warmup + plan.repeats {
             for (i, schedule) in plan.schedules.enumerated() {
                 var results: [GenerationResult] = []
-                let t = try Stopwatch.time { results = try generator.generate(schedule, batch: batch) }
-                let merged = BatchStats(results.map(\.stats))
-                log("\(label(round)) \(schedule): \(String(format: "%.2f", t)) s for \(plan.batch) image(s), \(merged.forward_passes) passes")
+                var t: Double
+                if let limit = plan.timedPasses {
+                    let jobs = batch.map { (schedule: PassPrefixSchedule(schedule.schedule(layout: layout), limit: limit) as any DecodingSchedule, options: $0) }
+                    t = try Stopwatch.time { results = try generator.generate(jobs) }
+                    let measured = BatchStats(results.map(\.stats)).forward_passes, whole = planned[i]!.forward_passes
+                    log("\(label(round)) \(schedule): \(String(format: "%.2f", t)) s for the first \(measured) passes of \(whole)")
+                    t *= Double(whole) / Double(measured)
+                } else {
+                    t = try Stopwatch.time { results = try generator.generate(schedule, batch: batch) }
+                }
+                let merged = plan.timedPasses == nil ? BatchStats(results.map(\.stats)) : planned[i]!
+                if plan.timedPasses == nil {
+                    log("\(label(round)) \(schedule): \(String(format: "%.2f", t)) s for \(plan.batch) image(s), \(merged.forward_passes) passes")
+                }
                 if round >= plan.warmup {
                     seconds[i].append(t / Double(plan.batch))
                     stats[i] = merged
@@ -117,7 +139,8 @@ public enum Benchmark {
                                residentWeightBytes: built.residentWeightBytes, kvCacheBytes: built.kvCacheBytes,
                                loadSeconds: built.loadSeconds),
             settings: SettingsReport(condition: condition, batch: plan.batch, classLabel: plan.classLabel, cfgScale: plan.cfgScale, topK: plan.sampling.topK,
-                                     temperature: plan.sampling.temperature, seed: plan.seed, warmup: plan.warmup, repeats: plan.repeats),
+                                     temperature: plan.sampling.temperature, seed: plan.seed, warmup: plan.warmup, repeats: plan.repeats,
+                                     timedPasses: plan.timedPasses),
             bandwidth: bandwidth, bandwidthSingleThread: single, matmul: matmul, floorMsPerPass: floorMs,
             schedules: reports, vqDecode: vqReport, passCosts: passCosts, peakResidentMebibytes: peak,
             peakResidentGenerationMebibytes: generationPeak,

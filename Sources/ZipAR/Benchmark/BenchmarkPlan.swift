@@ -92,6 +92,10 @@ public struct BenchmarkPlan: Sendable {
     public var warmup = 1
     /// Timed rounds; the median is reported.
     public var repeats = 3
+    /// When set, each image runs only its first this many schedule passes and the whole image's seconds are
+    /// extrapolated: measured seconds per pass × the passes the schedule plans for the whole grid (not for
+    /// zipar-adaptive). Later passes attend over more slots, so the estimate is a lower bound.
+    public var timedPasses: Int?
     /// The class of a LlamaGen model (a Janus model takes its prompt from `JanusBenchModel`).
     public var classLabel = 207
     /// Images per generate call, in the same passes; with a class model and more than one, their labels

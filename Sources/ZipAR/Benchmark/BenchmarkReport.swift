@@ -79,6 +79,8 @@ public struct SettingsReport: Codable, Sendable {
     public var seed: UInt64
     public var warmup: Int
     public var repeats: Int
+    /// Schedule passes timed per image when the whole image's seconds are extrapolated; nil: whole images.
+    public var timedPasses: Int?
 }
 
 /// One schedule's timings (each image one full `ImageGenerator.generate` call).

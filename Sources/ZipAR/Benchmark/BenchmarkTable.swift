@@ -61,6 +61,10 @@ extension BenchmarkReport {
                      + "; best = fastest; spread = (max − min) / median"
                      + (adaptive ? "; zipar-adaptive: passes and drafts of the last timed image, every round has the same seed; with random "
                         + "weights its acceptance says nothing about quality or a trained model, only its passes and time count)" : ")"))
+        if let n = s.timedPasses {
+            lines.append("(extrapolated: each image ran its first \(n) schedule passes, after the lead passes; s/image = measured s/pass × "
+                         + "the passes the schedule plans for the whole grid, a lower bound as later passes attend over more slots)")
+        }
         lines.append("")
         if let v = vqDecode {
             lines.append("\(v.name) decode, \(v.gridSize)×\(v.gridSize) tokens → \(v.imageSize)×\(v.imageSize) px: "

@@ -15,7 +15,8 @@ struct ImageInFlight {
     var stats: GenerationStats
     /// The pass planned for the current batch pass, nil once the grid is complete.
     private(set) var pass: DecodingPass?
-    /// The layout's lead passes (`SequenceLayout.leadPasses`), run before the schedule's first pass.
+    /// The schedule's lead passes (`DecodingSchedule.leadPasses(for:)`, by default the layout's), run before
+    /// its first pass.
     private let leadPasses: [DecodingPass]
     private var leadPassesRun = 0
     let start = Date()

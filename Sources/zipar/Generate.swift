@@ -64,13 +64,13 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("min-window"), help: "zipar-adaptive: the row above holds this many tokens when a row's first token is drafted (2 … grid width − 1; default: half the width).")
     var minWindow: Int?
 
-    @Option(name: .customLong("verify-window"), help: "zipar-lossless: cells the verification window predicts per pass, K (1 … H·W; default: the grid width).")
+    @Option(name: .customLong("verify-window"), help: "zipar-lossless: cells the verification window predicts per pass, K (1 … H·W; default 2, the fewest seconds on a CPU; the grid width or more for the fewest passes).")
     var verifyWindow: Int?
 
     @Option(name: .customLong("draft-lag"), help: "zipar-lossless: a row drafts column c once the row above holds c + lag tokens (1 … grid width; default: width / 6).")
     var draftLag: Int?
 
-    @Option(name: .customLong("draft-rows"), help: "zipar-lossless: rows, from the commit row down, that feed wavefront drafts (0: the window alone … H, the default).")
+    @Option(name: .customLong("draft-rows"), help: "zipar-lossless: rows, from the commit row down, that feed wavefront drafts (0, the default: the window alone … H).")
     var draftRows: Int?
 
     @Option(name: .customLong("row-start"), help: ArgumentHelp("""

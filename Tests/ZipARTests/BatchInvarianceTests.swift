@@ -15,7 +15,7 @@ final class BatchInvarianceTests: XCTestCase {
     private func specs(width w: Int) throws -> [ScheduleSpec] {
         [.raster, try ScheduleSpec.make(name: "zipar", width: w, window: max(1, w / 3)),
          try ScheduleSpec.make(name: "zipar-adaptive", width: w, minWindow: max(2, w / 3)),
-         try ScheduleSpec.make(name: "zipar-reference", width: w, window: max(2, w / 3)), try ScheduleSpec.make(name: "zipar-lossless", width: w)]
+         try ScheduleSpec.make(name: "zipar-reference", width: w, window: max(2, w / 3)), .ziparLossless(verifyWindow: w, draftLag: max(1, w / 3), draftRows: w)]
     }
 
     private func check(_ model: any ImageTokenModel, conditions: [ImageCondition], name: String) throws {

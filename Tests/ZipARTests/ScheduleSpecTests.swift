@@ -11,9 +11,9 @@ final class ScheduleSpecTests: XCTestCase {
                                .ziparAdaptive(minWindow: 2, rowStart: .placeholder), .ziparAdaptive(minWindow: 15, rowStart: .placeholder),
                                .ziparReference(window: 2), .ziparReference(window: 15),
                                .ziparLossless(verifyWindow: 16, draftLag: 2, draftRows: 16), .ziparLossless(verifyWindow: 1, draftLag: 1, draftRows: 0)])
-        XCTAssertEqual(try ScheduleSpec.parse("zipar-lossless:5", width: 12), .ziparLossless(verifyWindow: 5, draftLag: 2, draftRows: 12))
+        XCTAssertEqual(try ScheduleSpec.parse("zipar-lossless:5", width: 12), .ziparLossless(verifyWindow: 5, draftLag: 2, draftRows: 0))
         XCTAssertEqual(try ScheduleSpec.make(name: "zipar-lossless", width: 12, lossless: LosslessOptions(draftLag: 3)),
-                       .ziparLossless(verifyWindow: 12, draftLag: 3, draftRows: 12))
+                       .ziparLossless(verifyWindow: 2, draftLag: 3, draftRows: 0))
         XCTAssertEqual(Set(specs.map { String($0.description.split(separator: ":")[0]) }), Set(ScheduleSpec.names))
         for spec in specs { XCTAssertEqual(try ScheduleSpec.parse(spec.description, width: 16), spec) }
         XCTAssertEqual(try ScheduleSpec.make(name: "zipar", width: 8, window: 3, rowStart: .shared), .zipar(window: 3, rowStart: .shared))
@@ -24,9 +24,9 @@ final class ScheduleSpecTests: XCTestCase {
     /// No number: half the width (zipar at least 1, the others at least 2, the smallest valid sizes);
     /// zipar-lossless: `LosslessDefaults`.
     func testDefaultWindowsAreHalfTheWidth() throws {
-        for (width, expected) in [(16, "raster,zipar:8,zipar-adaptive:8,zipar-reference:8,zipar-lossless:16:2:16"),
-                                  (12, "raster,zipar:6,zipar-adaptive:6,zipar-reference:6,zipar-lossless:12:2:12"),
-                                  (3, "raster,zipar:1,zipar-adaptive:2,zipar-reference:2,zipar-lossless:3:1:3")] {
+        for (width, expected) in [(16, "raster,zipar:8,zipar-adaptive:8,zipar-reference:8,zipar-lossless:2:2:0"),
+                                  (12, "raster,zipar:6,zipar-adaptive:6,zipar-reference:6,zipar-lossless:2:2:0"),
+                                  (3, "raster,zipar:1,zipar-adaptive:2,zipar-reference:2,zipar-lossless:2:1:0")] {
             let byName = try ScheduleSpec.names.map { try ScheduleSpec.make(name: $0, width: width) }
             XCTAssertEqual(byName.map(\.description).joined(separator: ","), expected, "width \(width)")
             XCTAssertEqual(try ScheduleSpec.parseList(ScheduleSpec.names.joined(separator: ","), width: width), byName)

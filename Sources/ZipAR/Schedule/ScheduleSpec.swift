@@ -184,14 +184,17 @@ public struct LosslessOptions: Equatable, Sendable {
     var isEmpty: Bool { verifyWindow == nil && draftLag == nil && draftRows == nil }
 }
 
-/// zipar-lossless's default sizes for a grid, chosen by measured seconds per image on the glyph model
-/// (docs/schedules.md, "zipar-lossless").
+/// zipar-lossless's default sizes for a grid, chosen by measured seconds (docs/schedules.md,
+/// "zipar-lossless"): on the 2-core CPU a pass costs about its inputs beyond two (the glyph model: every
+/// input; GPT-B: cost(2) = 1.1 × cost(1), cost(4) = 1.6 ×, cost(12) = 3.3–4.4 ×), so the fewest seconds
+/// come from a window of 2 with no wavefront inputs (0.70× raster's passes). Hardware where a pass is
+/// bandwidth-bound up to many inputs wants `--verify-window` W or more (0.30× the passes on the glyph model).
 public struct LosslessDefaults: Equatable, Sendable {
     public let verifyWindow: Int, draftLag: Int, draftRows: Int
 
     public init(width: Int, height: Int) {
-        verifyWindow = width
+        verifyWindow = min(2, width * height)
         draftLag = max(1, width / 6)
-        draftRows = height
+        draftRows = 0
     }
 }

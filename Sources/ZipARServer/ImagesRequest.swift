@@ -13,7 +13,7 @@ public struct ImagesRequest: Decodable, Sendable {
     public var output_format: String?
     public var stream: Bool?
     public var partial_images: Int?
-    public var seed: UInt64?
+    public var seed: Int64?
     public var cfg_scale: Float?
     public var temperature: Float?
     public var top_k: Int?
@@ -40,7 +40,7 @@ public struct ImagesRequest: Decodable, Sendable {
         switch type {
         case is String.Type: return "a string"
         case is Bool.Type: return "true or false"
-        case is Int.Type, is UInt64.Type: return "an integer"
+        case is Int.Type, is Int64.Type: return "an integer"
         case is Float.Type: return "a number"
         default: return "of another type"
         }
@@ -94,7 +94,8 @@ extension ImagesRequest {
         let defaults = model.loaded.sampling
         let sampling = SamplingOptions(temperature: temperature ?? defaults.options.temperature,
                                        topK: top_k ?? defaults.options.topK, topP: top_p ?? defaults.options.topP)
-        let first = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        if let seed, seed < 0 { throw APIError.invalid("'seed' must be 0 or more", param: "seed") }
+        let first = seed.map { UInt64($0) } ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let jobs = (0..<count).map { k in
             ImageJob(options: GenerationOptions(condition: condition, cfgScale: cfg_scale ?? defaults.cfgScale, sampling: sampling,
                                                 seed: first &+ UInt64(k)),

@@ -24,7 +24,7 @@ final class ErrorTests: XCTestCase {
             (#"{"prompt":"Q","top_p":0}"#, .badRequest, "top_p", "invalid_value"),
             (#"{"prompt":"Q","seed":-1}"#, .badRequest, "seed", "invalid_value"),
             (#"{"prompt":"Q","schedule":"spiral"}"#, .badRequest, "schedule", "invalid_value"),
-            (#"{"prompt":"Q","schedule":"zipar","window":9}"#, .badRequest, "window", "invalid_value"),
+            (#"{"prompt":"Q","schedule":"zipar","window":0}"#, .badRequest, "window", "invalid_value"),
         ]
         try await makeApp(engine: engine).test(.live) { client in
             for c in cases {
@@ -35,12 +35,18 @@ final class ErrorTests: XCTestCase {
                 XCTAssertEqual(response.error["code"] as? String, c.code, c.body)
                 XCTAssertFalse((response.error["message"] as? String ?? "").isEmpty, c.body)
             }
-            let big = try await client.post(#"{"prompt":"Q","user":""# + String(repeating: "x", count: 70_000) + #""}"#)
-            XCTAssertEqual(big.status, .contentTooLarge)
-            XCTAssertEqual(big.error["code"] as? String, "request_too_large")
             let missing = try await client.execute(uri: "/v1/nothing", method: .get)
             XCTAssertEqual(missing.status, .notFound)
             XCTAssertEqual(missing.error["type"] as? String, "invalid_request_error")
+        }
+    }
+
+    func testBodyOverTheLimitIs413() async throws {
+        let engine = GenerationEngine(model: GlyphModel.served, limits: .init())
+        try await makeApp(engine: engine, running: false).test(.router) { client in
+            let big = try await client.post(#"{"prompt":"Q","user":""# + String(repeating: "x", count: 70_000) + #""}"#)
+            XCTAssertEqual(big.status, .contentTooLarge)
+            XCTAssertEqual(big.error["code"] as? String, "request_too_large")
         }
     }
 
@@ -98,26 +104,5 @@ final class ErrorTests: XCTestCase {
             load = await engine.load
         }
         XCTAssertEqual(load.waiting, 0)
-    }
-
-    /// A client that closes its connection while its image waits cancels the image.
-    func testClientDisconnectCancelsItsImage() async throws {
-        let engine = GenerationEngine(model: GlyphModel.served, limits: .init(parallel: 1, maxQueue: 4))
-        try await makeApp(engine: engine, running: false).test(.live) { client in
-            let request = Task { try await client.post(#"{"prompt":"Q"}"#) }
-            var load = await engine.load
-            for _ in 0..<200 where load.waiting == 0 {
-                try await Task.sleep(nanoseconds: 10_000_000)
-                load = await engine.load
-            }
-            XCTAssertEqual(load.waiting, 1)
-            request.cancel()
-            _ = await request.result
-            for _ in 0..<200 where load.waiting > 0 {
-                try await Task.sleep(nanoseconds: 10_000_000)
-                load = await engine.load
-            }
-            XCTAssertEqual(load.waiting, 0)
-        }
     }
 }

@@ -19,7 +19,7 @@ struct ImagesRoutes: Sendable {
         } catch EngineError.draining {
             throw APIError.unavailable("the server is shutting down")
         }
-        if plan.stream { return eventStream(streams[0], request: request, size: plan.size) }
+        if plan.stream { return eventStream(streams[0], size: plan.size) }
         let images = try await request.body.consumeWithCancellationOnInboundClose { _ in try await Self.collect(streams) }
         let response = ImagesResponse(created: Int(Date().timeIntervalSince1970),
                                       data: images.map { .init(b64_json: Data($0.png).base64EncodedString()) },
@@ -45,14 +45,14 @@ struct ImagesRoutes: Sendable {
     }
 
     /// The SSE response: partial images, then the completed one; an error after the headers is an `error`
-    /// event; a comment every `keepAliveSeconds` while nothing else is sent.
-    func eventStream(_ events: AsyncThrowingStream<ImageEvent, Error>, request: Request, size: String) -> Response {
+    /// event; a comment every `keepAliveSeconds`.
+    func eventStream(_ events: AsyncThrowingStream<ImageEvent, Error>, size: String) -> Response {
         let keepAlive = configuration.keepAliveSeconds
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: .init { writer in
-            try await request.body.consumeWithCancellationOnInboundClose { _ in
-                let frames = SSEFrames(events: events, size: size, keepAliveSeconds: keepAlive)
-                for try await frame in frames.stream() { try await writer.write(ByteBuffer(string: frame)) }
-            }
+            // A client that went away fails the next write (a frame or a keep-alive), which ends the frames
+            // and so cancels the image.
+            let frames = SSEFrames(events: events, size: size, keepAliveSeconds: keepAlive)
+            for try await frame in frames.stream() { try await writer.write(ByteBuffer(string: frame)) }
             try await writer.finish(nil)
         })
     }

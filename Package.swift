@@ -3,13 +3,18 @@ import PackageDescription
 
 let package = Package(
     name: "ZipAR",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .library(name: "ZipAR", targets: ["ZipAR"]),
+        .library(name: "ZipARServer", targets: ["ZipARServer"]),
         .executable(name: "zipar", targets: ["zipar"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // OpenBLAS on Linux (Debian's libopenblas-dev); Apple platforms use Accelerate instead.
@@ -20,15 +25,33 @@ let package = Package(
             name: "ZipAR",
             dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
+        // `zipar serve`: the OpenAI-compatible image server on Hummingbird 2.
+        .target(
+            name: "ZipARServer",
+            dependencies: [
+                "ZipAR",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "zipar",
-            dependencies: ["ZipAR", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ZipAR", "ZipARServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("DefaultModel")]
         ),
         .testTarget(
             name: "ZipARTests",
             dependencies: ["ZipAR"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ZipARServerTests",
+            dependencies: [
+                "ZipARServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -6,7 +6,7 @@ struct Zipar: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zipar",
         abstract: "Autoregressive image generation (LlamaGen) with raster or ZipAR decoding, on the CPU.",
-        subcommands: [Generate.self, Eval.self, Decode.self, Inspect.self, Load.self, Bench.self, LosslessCheck.self],
+        subcommands: [Generate.self, Eval.self, Decode.self, Inspect.self, Load.self, Bench.self, LosslessCheck.self, Serve.self],
         defaultSubcommand: Generate.self
     )
 

@@ -74,6 +74,8 @@ public struct GenerationProgress: Sendable {
     public var pass: Int
     public var tokensDone: Int
     public var tokensTotal: Int
+    /// Each image's token grid after the pass, in batch order (the images that finished included).
+    public var grids: [TokenGrid] = []
 }
 
 public enum GenerationError: Error, CustomStringConvertible, Equatable {
@@ -196,7 +198,8 @@ public final class ImageGenerator {
                 first += images[i].logitRows
             }
             passes += 1
-            if let progress, !progress(GenerationProgress(pass: passes, tokensDone: done, tokensTotal: total)) {
+            if let progress, !progress(GenerationProgress(pass: passes, tokensDone: done, tokensTotal: total,
+                                                                    grids: images.map(\.grid))) {
                 throw GenerationError.cancelled
             }
         }

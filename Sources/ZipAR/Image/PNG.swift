@@ -25,6 +25,11 @@ public func writePNG(_ image: RGBImage, to path: String) throws {
     try writePNG(rgb: image.pixels, width: image.width, height: image.height, to: path)
 }
 
+/// The bytes of `image` as a PNG file, in memory (the same bytes `writePNG` writes).
+public func encodePNG(_ image: RGBImage) throws -> [UInt8] {
+    try PNG.encode(rgb: image.pixels, width: image.width, height: image.height, path: "(in memory)")
+}
+
 /// Reads an 8-bit, non-interlaced RGB or RGBA PNG (alpha is dropped).
 public func readPNG(_ path: String) throws -> RGBImage {
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+
+/// An error in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, with its HTTP status:
+/// what every `/v1` route answers with, so the OpenAI SDKs raise the matching exception.
+public struct APIError: Error, HTTPResponseError, Equatable {
+    public var status: HTTPResponse.Status
+    public var message: String
+    /// OpenAI's error type: invalid_request_error, authentication_error, not_found_error, rate_limit_error,
+    /// server_error, unavailable_error.
+    public var type: String
+    /// The request field at fault, when one is.
+    public var param: String?
+    public var code: String?
+    /// Seconds a client should wait before retrying (sent as Retry-After).
+    public var retryAfter: Int?
+
+    public init(status: HTTPResponse.Status, message: String, type: String, param: String? = nil, code: String? = nil,
+                retryAfter: Int? = nil) {
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.retryAfter = retryAfter
+    }
+
+    /// 400: a field is missing, of the wrong type or out of range.
+    public static func invalid(_ message: String, param: String?, code: String = "invalid_value") -> APIError {
+        APIError(status: .badRequest, message: message, type: "invalid_request_error", param: param, code: code)
+    }
+
+    /// The JSON body: `{"error": {...}}` (param and code are null when absent, as OpenAI sends them).
+    public var body: ErrorBody { ErrorBody(error: .init(message: message, type: type, param: param, code: code)) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(body))))
+    }
+
+    /// `{"error": …}`.
+    public struct ErrorBody: Codable, Equatable, Sendable {
+        public var error: Detail
+        public struct Detail: Codable, Equatable, Sendable {
+            public var message: String
+            public var type: String
+            public var param: String?
+            public var code: String?
+
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(message, forKey: .message)
+                try c.encode(type, forKey: .type)
+                try c.encode(param, forKey: .param)
+                try c.encode(code, forKey: .code)
+            }
+        }
+    }
+}
+
+/// JSON encoding with sorted keys (stable bytes for tests and logs).
+enum JSON {
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return [UInt8](try encoder.encode(value))
+    }
+}
+
+/// Turns every error a route throws into an `APIError`: Hummingbird's own (404 for an unknown route, 413 for
+/// a body over the limit, 405) keep their status; anything else is a 500 that names no internals.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as any HTTPResponseError {
+            throw APIError.from(status: error.status)
+        } catch {
+            context.logger.error("request failed: \(error)")
+            throw APIError(status: .internalServerError, message: "internal error", type: "server_error")
+        }
+    }
+}
+
+extension APIError {
+    /// The OpenAI error for a bare HTTP status.
+    static func from(status: HTTPResponse.Status) -> APIError {
+        switch status.code {
+        case 404: return APIError(status: status, message: "no such route", type: "invalid_request_error", code: "not_found")
+        case 413: return APIError(status: status, message: "the request body is too large", type: "invalid_request_error",
+                                  code: "request_too_large")
+        case 400..<500: return APIError(status: status, message: status.reasonPhrase, type: "invalid_request_error")
+        default: return APIError(status: status, message: status.reasonPhrase, type: "server_error")
+        }
+    }
+}

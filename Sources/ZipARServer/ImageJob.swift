@@ -1,0 +1,40 @@
+import ZipAR
+
+/// One image to generate: what, with which schedule, and how many partial images to send on the way.
+public struct ImageJob: Sendable {
+    public var options: GenerationOptions
+    public var schedule: ScheduleSpec
+    /// Partial images (0–3) sent as the grid fills, evenly spaced in tokens.
+    public var partialImages: Int
+
+    public init(options: GenerationOptions, schedule: ScheduleSpec, partialImages: Int = 0) {
+        self.options = options
+        self.schedule = schedule
+        self.partialImages = partialImages
+    }
+}
+
+/// What the engine reports for one image.
+public enum ImageEvent: Sendable {
+    /// A partial image (PNG): the tokens so far decoded, cells not yet generated grey.
+    case partial(index: Int, png: [UInt8])
+    /// The finished image.
+    case completed(GeneratedImage)
+}
+
+/// A finished image: its PNG and how it was made.
+public struct GeneratedImage: Sendable {
+    public var png: [UInt8]
+    public var seed: UInt64
+    public var stats: GenerationStats
+    /// Images that shared this image's passes (itself included).
+    public var batchSize: Int
+}
+
+/// Why the engine refused work.
+public enum EngineError: Error, Equatable {
+    /// The queue holds `--max-queue` images; retry after about this many seconds.
+    case queueFull(retryAfter: Int)
+    /// The server is shutting down.
+    case draining
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The HTTP side of `zipar serve`: OpenAI's Images API over a `GenerationEngine`, with liveness and
+/// readiness probes.
+public enum ImageServer {
+    /// The router: `POST /v1/images/generations`, `GET /v1/models`, `GET /health`, `GET /ready`; every error
+    /// in OpenAI's shape.
+    public static func router(engine: GenerationEngine, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(APIErrorMiddleware())
+        if let key = configuration.apiKey { router.middlewares.add(APIKeyMiddleware(key: key)) }
+        let started = Int(Date().timeIntervalSince1970)
+        router.get("health") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        router.get("ready") { _, _ -> Response in
+            guard await engine.isAccepting else { throw APIError.unavailable("the server is shutting down") }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ready"}"#)))
+        }
+        router.get("v1/models") { _, _ in
+            let list = ModelList(data: [.init(id: engine.model.id, created: started)])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(list))))
+        }
+        let images = ImagesRoutes(engine: engine, configuration: configuration)
+        router.post("v1/images/generations") { request, context in try await images.generate(request, context: context) }
+        return router
+    }
+
+    /// The application on `configuration.host:port`, with the engine as one of its services (shut down after
+    /// the HTTP server, so requests in flight finish). `onRunning` gets the port it listens on.
+    public static func application(engine: GenerationEngine, configuration: ServerConfiguration,
+                                   logger: Logger = Logger(label: "zipar.serve"),
+                                   onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(router: router(engine: engine, configuration: configuration),
+                    configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "zipar"),
+                    services: [engine], onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+                    logger: logger)
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains: the listener closes, requests in flight and queued images
+    /// finish, and it returns.
+    public static func run(engine: GenerationEngine, configuration: ServerConfiguration,
+                           logger: Logger = Logger(label: "zipar.serve"),
+                           onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = application(engine: engine, configuration: configuration, logger: logger, onRunning: onRunning)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}

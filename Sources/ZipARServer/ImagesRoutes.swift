@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+
+/// `POST /v1/images/generations`: the whole response at once, or with `stream: true` OpenAI's server-sent
+/// events. A client that goes away cancels its images.
+struct ImagesRoutes: Sendable {
+    let engine: GenerationEngine
+    let configuration: ServerConfiguration
+
+    func generate(_ request: Request, context: some RequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        let plan = try ImagesRequest.decode(Array(buffer: body)).plan(for: engine.model, maxImages: configuration.maxImages)
+        let streams: [AsyncThrowingStream<ImageEvent, Error>]
+        do {
+            streams = try await engine.submit(plan.jobs)
+        } catch EngineError.queueFull(let seconds) {
+            throw APIError(status: .tooManyRequests, message: "the queue is full; retry in \(seconds) s", type: "rate_limit_error",
+                           code: "queue_full", retryAfter: seconds)
+        } catch EngineError.draining {
+            throw APIError.unavailable("the server is shutting down")
+        }
+        if plan.stream { return eventStream(streams[0], size: plan.size) }
+        let images = try await request.body.consumeWithCancellationOnInboundClose { _ in try await Self.collect(streams) }
+        let response = ImagesResponse(created: Int(Date().timeIntervalSince1970),
+                                      data: images.map { .init(b64_json: Data($0.png).base64EncodedString()) },
+                                      size: plan.size, zipar: images.map(ImageInfo.init))
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(response))))
+    }
+
+    /// The finished images of `streams`, in order (consumed together, so cancelling the caller cancels all).
+    static func collect(_ streams: [AsyncThrowingStream<ImageEvent, Error>]) async throws -> [GeneratedImage] {
+        try await withThrowingTaskGroup(of: (Int, GeneratedImage?).self) { group in
+            for (i, stream) in streams.enumerated() {
+                group.addTask {
+                    for try await event in stream { if case .completed(let image) = event { return (i, image) } }
+                    return (i, nil)
+                }
+            }
+            var images = [GeneratedImage?](repeating: nil, count: streams.count)
+            for try await (i, image) in group { images[i] = image }
+            guard images.allSatisfy({ $0 != nil }) else { throw CancellationError() }
+            return images.map { $0! }
+        }
+    }
+
+    /// The SSE response: partial images, then the completed one; an error after the headers is an `error`
+    /// event; a comment every `keepAliveSeconds`.
+    func eventStream(_ events: AsyncThrowingStream<ImageEvent, Error>, size: String) -> Response {
+        let keepAlive = configuration.keepAliveSeconds
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: .init { writer in
+            // A client that went away fails the next write (a frame or a keep-alive), which ends the frames
+            // and so cancels the image.
+            let frames = SSEFrames(events: events, size: size, keepAliveSeconds: keepAlive)
+            for try await frame in frames.stream() { try await writer.write(ByteBuffer(string: frame)) }
+            try await writer.finish(nil)
+        })
+    }
+}
+
+extension APIError {
+    /// 503: not ready, or draining.
+    static func unavailable(_ message: String) -> APIError {
+        APIError(status: .serviceUnavailable, message: message, type: "unavailable_error", code: "unavailable")
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import ZipAR
+import ZipARServer
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the model over HTTP: OpenAI's Images API (POST /v1/images/generations, GET /v1/models).",
+        discussion: """
+        With no model flags it serves the embedded default glyph model, where a request's prompt is one label as \
+        --class-label takes it ("Q"). A text-to-image --model folder takes prompts in words. Images are batched: up \
+        to --parallel waiting images share one batch's passes; an image is the same whether it ran alone or in a \
+        batch. SIGTERM or SIGINT drains (requests in flight finish) and exits. See docs/serving.md.
+        """)
+
+    @OptionGroup(title: "Model") var gpt: GPTOptions
+    @OptionGroup(title: "VQ decoder") var vq: VQOptions
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port, printed when listening).") var port = 8080
+    @Option(help: "Images that share one batch's passes.") var parallel = 4
+    @Option(name: .customLong("max-queue"), help: "Images that may wait; more get 429 with Retry-After.") var maxQueue = 64
+    @Option(name: .customLong("max-n"), help: "Largest n of one request.") var maxN = 10
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes; more gets 413.") var maxBody = 64 * 1024
+    @Option(name: .customLong("api-key"), help: "Require Authorization: Bearer KEY on every route but /health and /ready (default: the ZIPAR_API_KEY environment variable, if set).")
+    var apiKey: String?
+    @Option(name: .customLong("model-id"), help: "The model's id in /v1/models and requests (default: the folder's or preset's name; zipar-glyphs for the default model).")
+    var modelID: String?
+
+    func validate() throws {
+        try checkFlag("--port", port, { (0...65535).contains($0) }, "must lie in 0…65535")
+        try checkFlag("--parallel", parallel, { (1...256).contains($0) }, "must lie in 1…256")
+        try checkFlag("--max-queue", maxQueue, { $0 >= 0 }, "must be 0 or more")
+        try checkFlag("--max-n", maxN, { (1...100).contains($0) }, "must lie in 1…100")
+        try checkFlag("--max-body", maxBody, { (1024...(64 << 20)).contains($0) }, "must lie in 1024…67108864")
+        try checkFlag("--api-key", apiKey, { !$0.isEmpty }, "must not be empty")
+        try checkFlag("--model-id", modelID, { !$0.isEmpty }, "must not be empty")
+    }
+
+    func run() throws {
+        let loaded: LoadedModel
+        if gpt.model != nil {
+            loaded = try gpt.loadTextModel(vq: vq)
+        } else {
+            loaded = LoadedModel(model: try gpt.load(), decoder: try vq.load(), pixelMapping: .saveImage,
+                                 sampling: try gpt.samplingDefaults(), family: "llamagen")
+        }
+        let model = ServedModel(id: modelID ?? defaultID, loaded: loaded)
+        let engine = GenerationEngine(model: model, limits: .init(parallel: parallel, maxQueue: maxQueue))
+        let key = apiKey ?? ProcessInfo.processInfo.environment["ZIPAR_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let configuration = ServerConfiguration(host: host, port: port, apiKey: key, maxBodyBytes: maxBody, maxImages: maxN)
+        let host = self.host
+        try blockingRun {
+            try await ImageServer.run(engine: engine, configuration: configuration) { port in
+                FileHandle.standardError.write(Data("zipar: serving \(model.id) (\(model.sizeName)) on http://\(host):\(port)\n".utf8))
+            }
+        }
+    }
+
+    /// The id requests name the model by.
+    var defaultID: String {
+        if let path = gpt.model ?? gpt.directory { return URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent }
+        return gpt.preset ?? "zipar-glyphs"
+    }
+}
+
+/// Runs `operation` to its end from synchronous code (the command's `run`), rethrowing its error.
+func blockingRun(_ operation: @escaping @Sendable () async throws -> Void) throws {
+    final class Outcome: @unchecked Sendable { var error: Error? }
+    let outcome = Outcome(), done = DispatchSemaphore(value: 0)
+    Task {
+        do { try await operation() } catch { outcome.error = error }
+        done.signal()
+    }
+    done.wait()
+    if let error = outcome.error { throw error }
+}

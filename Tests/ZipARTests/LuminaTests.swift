@@ -85,13 +85,8 @@ final class LuminaTests: XCTestCase {
                 XCTAssertEqual(result.tokens, run.tokens, label)
                 XCTAssertEqual(result.stats.forward_passes, run.forward_passes, label)
                 let image = try loaded.decoder.decode(tokens: run.tokens, height: c.info.height, width: c.info.width)
-                let want = try c.expected.entry("\(run.key)_image").floats()
-                XCTAssertEqual(image.data.count, want.count, label)
-                XCTAssertLessThanOrEqual(zip(image.data, want).map { abs($0 - $1) }.max()!, 1e-3, label)
-                let png = try readPNG(c.directory.appendingPathComponent(run.image).path)
-                let diffs = zip(image.rgbImage(mapping: loaded.pixelMapping).pixels, png.pixels).map { abs(Int($0) - Int($1)) }
-                XCTAssertLessThanOrEqual(diffs.max()!, 2, "\(label) PNG")
-                XCTAssertLessThanOrEqual(Double(diffs.filter { $0 > 1 }.count), 0.005 * Double(diffs.count), "\(label) PNG")
+                try assertImageMatches(image, want: try c.expected.entry("\(run.key)_image").floats(),
+                                       png: c.directory.appendingPathComponent(run.image).path, mapping: loaded.pixelMapping, label)
             }
         }
     }

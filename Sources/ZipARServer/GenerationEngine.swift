@@ -2,19 +2,20 @@ import Foundation
 import ServiceLifecycle
 import ZipAR
 
-/// Owns the served model and runs queued images in batches: up to `parallel` waiting images start together
-/// and share every pass (each in its own cache rows, so an image is bit-identical whether it ran alone or in
-/// a batch); the next batch starts when the running one finishes. Passes run on one dedicated thread and VQ
-/// decoding on another, off the pass loop, so neither blocks Swift's cooperative pool or the next batch.
+/// Owns the served model and runs queued images with continuous batching: up to `parallel` images share
+/// every pass, a waiting image joins the running batch at the next pass boundary once a place is free, and
+/// a finished or cancelled one leaves it (each in its own cache rows, so an image is bit-identical whether it
+/// ran alone or beside others). Passes run on one dedicated thread and VQ decoding on another, off the pass
+/// loop, so neither blocks Swift's cooperative pool or the next pass.
 ///
 /// As a `Service` it runs until graceful shutdown, then finishes the queued and running images (new work is
 /// refused with `EngineError.draining`) and returns.
 public actor GenerationEngine: Service {
     /// How much work the engine takes.
     public struct Limits: Sendable {
-        /// Images that share one batch's passes.
+        /// Images that share one pass.
         public var parallel: Int
-        /// Images that may wait for a batch; more are refused with `EngineError.queueFull`.
+        /// Images that may wait for a place; more are refused with `EngineError.queueFull`.
         public var maxQueue: Int
 
         public init(parallel: Int = 4, maxQueue: Int = 64) {
@@ -27,13 +28,12 @@ public actor GenerationEngine: Service {
     public nonisolated let limits: Limits
     private let generator: Confined<ImageGenerator>
     private let generationQueue = DispatchQueue(label: "zipar.engine.generate")
-    private let decodeQueue = DispatchQueue(label: "zipar.engine.decode")
     private let cancelled = CancelledSet()
-    private var waiting: [Pending] = []
-    private var runningIDs = Set<UInt64>()
+    private let waiting = WaitingQueue()
+    /// The pass loop (internal for its test hook).
+    nonisolated let loop: BatchLoop
     private var nextID: UInt64 = 0
     private var draining = false
-    private var secondsPerBatch: Double?
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
 
@@ -41,18 +41,20 @@ public actor GenerationEngine: Service {
         self.model = model
         self.limits = limits
         generator = Confined(ImageGenerator(model: model.loaded.model))
+        loop = BatchLoop(model: model, waiting: waiting, cancelled: cancelled,
+                         decodeQueue: DispatchQueue(label: "zipar.engine.decode"), parallel: limits.parallel)
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Images waiting and images in the running batch.
-    public var load: (waiting: Int, running: Int) { (waiting.count, runningIDs.count) }
+    /// Images waiting for a place and images in the running batch.
+    public var load: (waiting: Int, running: Int) { (waiting.count, waiting.runningCount) }
 
     /// True until graceful shutdown begins.
     public var isAccepting: Bool { !draining }
 
     /// Queues `jobs` (all or none) and returns one event stream per job, in order. Dropping or cancelling a
-    /// stream's consumer cancels its image: a waiting image leaves the queue, a running one is dropped (its
-    /// batch stops after the current pass once every image in it is cancelled).
+    /// stream's consumer cancels its image: a waiting image leaves the queue, a running one leaves the batch
+    /// at the next pass boundary.
     public func submit(_ jobs: [ImageJob]) throws -> [AsyncThrowingStream<ImageEvent, Error>] {
         if draining { throw EngineError.draining }
         guard waiting.count + jobs.count <= limits.maxQueue else { throw EngineError.queueFull(retryAfter: retryAfter()) }
@@ -74,14 +76,13 @@ public actor GenerationEngine: Service {
     public func run() async throws {
         await withGracefulShutdownHandler {
             for await _ in wakes {
-                while !waiting.isEmpty { await runBatch() }
+                if waiting.count > 0 { await runLoop() }
                 if draining || Task.isCancelled { break }
             }
         } onGracefulShutdown: {
             Task { await self.beginDrain() }
         }
-        for pending in waiting { pending.events.finish(throwing: CancellationError()) }
-        waiting.removeAll()
+        for pending in waiting.removeAll() { pending.events.finish(throwing: CancellationError()) }
     }
 
     private func beginDrain() {
@@ -90,38 +91,29 @@ public actor GenerationEngine: Service {
     }
 
     private func dropWaiting(_ id: UInt64) {
-        if let i = waiting.firstIndex(where: { $0.id == id }) {
-            waiting.remove(at: i).events.finish(throwing: CancellationError())
+        if let pending = waiting.remove(id) {
+            pending.events.finish(throwing: CancellationError())
             cancelled.remove(id)
-        } else if !runningIDs.contains(id) {
+        } else if !waiting.isRunning(id) {
             cancelled.remove(id)  // it had already finished
         }
     }
 
-    /// Seconds until a queued image would likely start: the batches ahead at the mean batch time, 1…120.
+    /// Seconds until a queued image would likely start: the places ahead at the mean image time, 1…120.
     private func retryAfter() -> Int {
-        let batchesAhead = Double(waiting.count / max(1, limits.parallel) + 1)
-        return Int(min(120, max(1, (batchesAhead * (secondsPerBatch ?? 1)).rounded(.up))))
+        let turnsAhead = Double(waiting.count / max(1, limits.parallel) + 1)
+        return Int(min(120, max(1, (turnsAhead * (waiting.secondsPerImage ?? 1)).rounded(.up))))
     }
 
-    /// Runs the oldest `parallel` waiting images as one batch and hands their results to the decode thread.
-    private func runBatch() async {
-        let batch = Array(waiting.prefix(limits.parallel))
-        waiting.removeFirst(batch.count)
-        runningIDs = Set(batch.map(\.id))
-        let started = Date()
-        let run = BatchRun(batch: batch, model: model, cancelled: cancelled, decodeQueue: decodeQueue)
-        let generator = self.generator
+    /// Runs the pass loop on the generation thread until nothing runs or waits.
+    private func runLoop() async {
+        let generator = self.generator, loop = self.loop
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             generationQueue.async {
-                run.execute(with: generator.value)
+                loop.run(with: generator.value)
                 done.resume()
             }
         }
-        let seconds = Date().timeIntervalSince(started)
-        secondsPerBatch = secondsPerBatch.map { 0.7 * $0 + 0.3 * seconds } ?? seconds
-        for pending in batch { cancelled.remove(pending.id) }
-        runningIDs.removeAll()
     }
 }
 

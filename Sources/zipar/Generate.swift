@@ -177,7 +177,7 @@ struct Generate: ParsableCommand {
     func loadModel() throws -> (LoadedModel, [Job]) {
         if gpt.model != nil || !prompt.isEmpty {
             if classLabel != nil {
-                throw UsageError(gpt.model.map { "--class-label: --model \($0) is a text-to-image model; give it --prompt" } ?? "--prompt needs a text-to-image model (--model DIR); the class-to-image models take --class-label")
+                throw UsageError(gpt.model.map { "--class-label: --model \($0) is a text-to-image model; give it --prompt" } ?? "--prompt and --class-label exclude each other: a prompt is for a text-to-image model, a class label for a class model")
             }
             _ = try gpt.textModelDirectory()
             guard !prompt.isEmpty else { throw UsageError("--model \(gpt.model!) is a text-to-image model: give it --prompt TEXT") }

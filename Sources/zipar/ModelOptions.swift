@@ -40,10 +40,13 @@ struct GPTOptions: ParsableArguments {
         return SamplingDefaults.llamaGen.overridden(by: try ModelFiles.generationConfig(in: try DefaultModel.directory("gpt")))
     }
 
-    /// The text-to-image folder (--model).
+    /// The text-to-image folder: --model, or the embedded text glyph model when no model flag is given.
     func textModelDirectory() throws -> String {
         guard let model else {
-            throw UsageError("--prompt needs a text-to-image model (--model DIR); the class-to-image models take --class-label")
+            guard directory == nil, preset == nil, checkpoint == nil, randomSeed == nil else {
+                throw UsageError("--prompt needs a text-to-image model (--model DIR, or no model flag for the embedded one); --gpt and --gpt-model are class-to-image models, which take --class-label")
+            }
+            return try DefaultModel.directory("text")
         }
         guard directory == nil, preset == nil, checkpoint == nil, randomSeed == nil else {
             throw UsageError("--model takes a whole model folder; do not combine it with --gpt, --gpt-model, --gpt-ckpt or --random-weights")
@@ -142,7 +145,8 @@ func checkImageSize(_ size: Int?) throws {
     try checkFlag("--image-size", size, { (16...largest).contains($0) && $0 % 16 == 0 }, "must be a multiple of 16 from 16 to \(largest)")
 }
 
-/// The model pair shipped inside the executable's resources, and the glyph classifier.
+/// The models shipped inside the executable's resources: the class-label glyph model (gpt + vq), the text
+/// glyph model (text, a Janus folder) and the glyph classifier.
 enum DefaultModel {
     static func directory(_ part: String) throws -> String {
         guard let url = Bundle.module.url(forResource: "DefaultModel", withExtension: nil) else {

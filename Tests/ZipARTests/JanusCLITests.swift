@@ -100,7 +100,7 @@ extension CLITests {
         try expectFailure(["generate", "--model", short, "--prompt", "a red fox in the snow"], mentions: "the prompt is 20 tokens, more than the 14")
         try expectFailure(["generate", "--model", janus.path, "--class-label", "3"], mentions: "--class-label")
         try expectFailure(["generate", "--model", janus.path], mentions: "--prompt")
-        try expectFailure(["generate", "--prompt", "a red fox"], mentions: "--prompt needs a text-to-image model")
+        try expectFailure(["generate", "--prompt", "a red fox", "--gpt-model", "GPT-B"], mentions: "--prompt needs a text-to-image model")
         try expectFailure(["generate", "--model", janus.path, "--vq", tiny.appendingPathComponent("vq").path] + ok, mentions: "own image decoder")
         try expectFailure(["generate", "--model", janus.path, "--image-size", "13"] + ok, mentions: "image size 13")
         try expectFailure(["generate", "--model", work.appendingPathComponent("none").path] + ok, mentions: "not a folder")

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import ZipAR
 
-/// `zipar generate --prompt` and `zipar eval --prompts` with the text glyph fixture model.
+/// `zipar generate --prompt` and `zipar eval --prompts` with the shipped text glyph model.
 extension CLITests {
     var textGlyphs: String { TextGlyphModelTests.textModel }
 
@@ -42,13 +42,23 @@ extension CLITests {
         }
     }
 
+    /// With no model flag, --prompt draws with the embedded text model: the same image as naming its folder.
+    func testPromptWithoutModelUsesTheEmbeddedTextModel() throws {
+        let embedded = work.appendingPathComponent("embedded.png"), named = work.appendingPathComponent("named.png")
+        var (status, stderr) = try run(["generate", "--prompt", "the digit 7, blue on white", "--seed", "3", "--quiet", "--output", embedded.path])
+        XCTAssertEqual(status, 0, stderr)
+        (status, stderr) = try run(["generate", "--model", textGlyphs, "--prompt", "the digit 7, blue on white", "--seed", "3", "--quiet",
+                                    "--output", named.path])
+        XCTAssertEqual(status, 0, stderr)
+        XCTAssertEqual(try readPNG(embedded.path).pixels, try readPNG(named.path).pixels)
+    }
+
     func testPromptBadInputs() throws {
-        try expectFailure(["generate", "--prompt", "a red Z"], mentions: "--model")
-        try expectFailure(["generate", "--prompt", "a red Z", "--class-label", "Z"], mentions: "--model")
+        try expectFailure(["generate", "--prompt", "a red Z", "--class-label", "Z"], mentions: "--class-label")
         try expectFailure(["generate", "--prompt", "a red Z", "--gpt", work.path], mentions: "--model")
         try expectFailure(["generate", "--model", textGlyphs, "--prompt", "a red Z", "--vq", work.path], mentions: "--vq")
         try expectFailure(["eval", "--count", "3"], mentions: "--prompts")
-        try expectFailure(["eval", "--prompts"], mentions: "--model")
+        try expectFailure(["eval", "--prompts", "--gpt", work.path], mentions: "--model")
         try expectFailure(["eval", "--prompts", "--model", textGlyphs, "--classes", "A"], mentions: "--classes")
         try expectFailure(["eval", "--prompts", "--model", textGlyphs, "--count", "0"], mentions: "--count")
         try expectFailure(["eval", "--prompts", "--model", textGlyphs, "--captions", work.appendingPathComponent("none.json").path],

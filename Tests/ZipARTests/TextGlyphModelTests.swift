@@ -2,14 +2,14 @@ import Foundation
 import XCTest
 @testable import ZipAR
 
-/// The text glyph model's layout (Fixtures/textglyphs/model: the training pipeline's smoke output,
-/// `tools/textglyphs/run_text.sh --smoke`, a transformers JanusForConditionalGeneration folder) against
+/// The shipped text glyph model (Sources/zipar/DefaultModel/text: `tools/textglyphs/run_text.sh --install`,
+/// a transformers JanusForConditionalGeneration folder) against
 /// transformers' own greedy generate (Fixtures/textglyphs/greedy.json, from tools/textglyphs/check_text_model.py),
 /// and the colour measure and captions file `zipar eval --prompts` uses.
 final class TextGlyphModelTests: XCTestCase {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static var textModel: String { repository.appendingPathComponent("Tests/ZipARTests/Fixtures/textglyphs/model").path }
+    static var textModel: String { repository.appendingPathComponent("Sources/zipar/DefaultModel/text").path }
 
     struct Greedy: Decodable {
         struct Run: Decodable { var prompt: String; var cfg_scale: Float; var input_ids: [Int]; var tokens: [Int] }

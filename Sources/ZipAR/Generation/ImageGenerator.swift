@@ -167,7 +167,7 @@ public final class ImageGenerator {
         for (job, guided) in zip(jobs, guidance) {
             let conditioning = try model.conditioning(job.options.condition, guidance: guided, schedule: job.schedule.conditionedAs)
             images.append(ImageInFlight(schedule: job.schedule, options: job.options, conditioning: conditioning,
-                                        firstRow: rows, rejectAllDrafts: rejectAllDrafts,
+                                        cacheRows: Array(rows..<(rows + conditioning.rows.count)), rejectAllDrafts: rejectAllDrafts,
                                         noiseIgnoresPosition: noiseIgnoresPosition))
             rows += conditioning.rows.count
             slots = max(slots, conditioning.layout.slots)
@@ -182,26 +182,35 @@ public final class ImageGenerator {
 
     /// Runs passes until every image is complete; `progress` sees the tokens of all images together.
     private func run(_ images: inout [ImageInFlight], progress: ((GenerationProgress) -> Bool)?) throws {
-        let cache = self.cache!, vocab = model.imageVocabulary
+        let cache = self.cache!
         var conditions = [[Int]](repeating: [], count: cache.batch)
-        for image in images { for (r, row) in image.conditions.enumerated() { conditions[image.firstRow + r] = row } }
+        for image in images { for (r, row) in image.conditions.enumerated() { conditions[image.cacheRows[r]] = row } }
         let total = images.reduce(0) { $0 + $1.grid.cells.count }
         var done = 0, passes = 0
         while true {
-            var batch: [BatchInput] = [], logitsFor: [Int] = [], active: [Int] = []
-            for i in images.indices where images[i].plan(into: &batch, logitsFor: &logitsFor) { active.append(i) }
+            let active = images.indices.filter { images[$0].advance() }
             if active.isEmpty { return }
-            let logits = model.forward(batch: batch, conditions: conditions, cache: cache, logitsFor: logitsFor)
-            var first = 0
-            for i in active {
-                done += combined.withUnsafeMutableBufferPointer { images[i].apply(logits.baseAddress!, first: first, vocab: vocab, scratch: $0) }
-                first += images[i].logitRows
-            }
+            done += runPlanned(&images, active: active, conditions: conditions, cache: cache)
             passes += 1
             if let progress, !progress(GenerationProgress(pass: passes, tokensDone: done, tokensTotal: total,
                                                                     grids: images.map(\.grid))) {
                 throw GenerationError.cancelled
             }
         }
+    }
+
+    /// Runs the model once on the planned passes of `images[active]` (each in its own cache rows) and
+    /// samples each image's predictions; returns the cells settled.
+    func runPlanned(_ images: inout [ImageInFlight], active: [Int], conditions: [[Int]], cache: KVCache) -> Int {
+        var batch: [BatchInput] = [], logitsFor: [Int] = []
+        for i in active { images[i].append(into: &batch, logitsFor: &logitsFor) }
+        let logits = model.forward(batch: batch, conditions: conditions, cache: cache, logitsFor: logitsFor)
+        let vocab = model.imageVocabulary
+        var first = 0, settled = 0
+        for i in active {
+            settled += combined.withUnsafeMutableBufferPointer { images[i].apply(logits.baseAddress!, first: first, vocab: vocab, scratch: $0) }
+            first += images[i].logitRows
+        }
+        return settled
     }
 }

@@ -7,8 +7,8 @@ struct ImageInFlight {
     var schedule: any DecodingSchedule
     let options: GenerationOptions
     let conditions: [[Int]]
-    /// The cache row of `conditions[0]`; the others follow.
-    let firstRow: Int
+    /// The cache row of each of `conditions`.
+    let cacheRows: [Int]
     let guided: Bool
     var grid: TokenGrid
     var sampling: PredictionSampler
@@ -21,12 +21,13 @@ struct ImageInFlight {
     private var leadPassesRun = 0
     let start = Date()
 
-    init(schedule: any DecodingSchedule, options: GenerationOptions, conditioning: Conditioning, firstRow: Int, rejectAllDrafts: Bool,
+    init(schedule: any DecodingSchedule, options: GenerationOptions, conditioning: Conditioning, cacheRows: [Int], rejectAllDrafts: Bool,
          noiseIgnoresPosition: Bool = false) {
         self.schedule = schedule
         self.options = options
         conditions = conditioning.rows
-        self.firstRow = firstRow
+        precondition(cacheRows.count == conditioning.rows.count, "one cache row per condition row")
+        self.cacheRows = cacheRows
         guided = conditioning.rows.count > 1
         grid = TokenGrid(height: conditioning.layout.height, width: conditioning.layout.width)
         leadPasses = schedule.leadPasses(for: conditioning.layout)
@@ -36,19 +37,23 @@ struct ImageInFlight {
                                 cell_pass: [Int](repeating: -1, count: grid.cells.count))
     }
 
-    /// Plans the next pass; appends its inputs (once per cache row) to `batch` and the batch indices of
-    /// its predictions' inputs (conditional row first, per prediction) to `logitsFor`. False when done.
-    mutating func plan(into batch: inout [BatchInput], logitsFor: inout [Int]) -> Bool {
+    /// Plans the next pass (`pass`); false when the image is done.
+    mutating func advance() -> Bool {
         pass = leadPassesRun < leadPasses.count ? leadPasses[leadPassesRun] : schedule.nextPass(grid)
-        guard let pass else { return false }
+        return pass != nil
+    }
+
+    /// Appends the planned pass's inputs (once per cache row) to `batch` and the batch indices of its
+    /// predictions' inputs (conditional row first, per prediction) to `logitsFor`.
+    func append(into batch: inout [BatchInput], logitsFor: inout [Int]) {
+        guard let pass else { return }
         let batchStart = batch.count, n = pass.inputs.count
         for r in conditions.indices {
-            batch += pass.inputs.map { BatchInput($0, row: firstRow + r, visibility: pass.visibility) }
+            batch += pass.inputs.map { BatchInput($0, row: cacheRows[r], visibility: pass.visibility) }
         }
         for p in pass.predictions {
             for r in conditions.indices { logitsFor.append(batchStart + r * n + p.input) }
         }
-        return true
     }
 
     /// Samples the planned pass's predictions from `logits` (rows in the order `plan` listed them, starting

@@ -47,6 +47,17 @@ public final class KVCache {
         for i in written.indices { written[i] = false }
     }
 
+    /// Zeroes the slots of batch rows `rows` only (a row handed to a new sequence), as `reset` does for all.
+    public func reset(rows: Range<Int>) {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= batch, "rows \(rows) outside the cache's \(batch)")
+        let rowBytes = kvHeads * slots * headDim * precision.size
+        for l in 0..<layers {
+            (keys[l] + rows.lowerBound * rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rows.count * rowBytes)
+            (values[l] + rows.lowerBound * rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rows.count * rowBytes)
+        }
+        for i in (rows.lowerBound * slots)..<(rows.upperBound * slots) { written[i] = false }
+    }
+
     /// Start of the slot vector (layer, batch row, kv head, position), in elements.
     @inline(__always)
     func offset(batch b: Int, head g: Int, slot s: Int) -> Int { ((b * kvHeads + g) * slots + s) * headDim }

@@ -11,6 +11,7 @@ struct Emu3Case {
         let cfg_scale: Float
         let tokens: [Int]
         let forward_passes: Int
+        let image: String
         var key: String { "\(schedule)_w\(window)_cfg\(String(format: "%.1f", cfg_scale))" }
     }
     struct Info: Decodable {
@@ -49,12 +50,15 @@ struct Emu3Case {
 
     var modelDirectory: String { directory.appendingPathComponent(info.model).standardizedFileURL.path }
 
-    /// The case's model with its negative prompt.
-    func load() throws -> Emu3Model {
-        let model = try Emu3Model.load(directory: modelDirectory, height: info.height, width: info.width)
-        if let negative = info.negative_prompt { model.negativePrompt = negative }
-        return model
+    /// The case's model with its negative prompt, and its decoder.
+    func loadWithDecoder() throws -> (model: Emu3Model, decoder: Emu3VQDecoder) {
+        let loaded = try Emu3Model.load(directory: modelDirectory, height: info.height, width: info.width)
+        if let negative = info.negative_prompt { loaded.model.negativePrompt = negative }
+        return loaded
     }
+
+    /// The case's model with its negative prompt.
+    func load() throws -> Emu3Model { try loadWithDecoder().model }
 
     func spec(_ run: Run) throws -> ScheduleSpec {
         run.schedule == "raster" ? .raster : try ScheduleSpec.make(name: run.schedule, width: info.width, window: run.window, lineEnd: true)

@@ -42,6 +42,21 @@ final class Emu3Tests: XCTestCase {
         }
     }
 
+    /// Every run's image, frame 0 decoded alone, against transformers' `decode_image_tokens` (all frames
+    /// decoded, frame 0 returned): floats within 1e-3, the PNG of Emu3's postprocess within the
+    /// conformance tolerance.
+    func testImagesMatchTransformers() throws {
+        for c in try Emu3Case.all() {
+            let decoder = try c.loadWithDecoder().decoder
+            for run in c.info.runs {
+                let image = try decoder.decode(tokens: run.tokens, height: c.info.height, width: c.info.width)
+                XCTAssertEqual([image.height, image.width], [c.info.height * decoder.downsample, c.info.width * decoder.downsample])
+                try assertImageMatches(image, want: try c.expected.entry("\(run.key)_image").floats(),
+                                       png: c.directory.appendingPathComponent(run.image).path, mapping: .clipTruncate, "\(c.name)/\(run.key)")
+            }
+        }
+    }
+
     /// Teacher forcing each run's schedule on its tokens: every cell's logits, conditional and (with
     /// guidance) unconditional branch, within 1e-4 of max |logit| of transformers' for the same pass.
     func testPerPassLogits() throws {
@@ -88,7 +103,7 @@ final class Emu3Tests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let source = URL(fileURLWithPath: c.modelDirectory)
-        for file in ["config.json", "model.safetensors"] {
+        for file in ["config.json", "model.safetensors", "preprocessor_config.json"] {
             try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: dir.appendingPathComponent(file))
         }
         XCTAssertThrowsError(try Emu3Model.load(directory: dir.path, height: 3, width: 4)) { error in
@@ -96,6 +111,13 @@ final class Emu3Tests: XCTestCase {
         }
         try FileManager.default.copyItem(at: source.appendingPathComponent("tokenizer.json"), to: dir.appendingPathComponent("tokenizer.json"))
         XCTAssertNoThrow(try Emu3Model.load(directory: dir.path, height: 3, width: 4))
+        let processor = dir.appendingPathComponent("preprocessor_config.json")
+        let goodProcessor = try Data(contentsOf: processor)
+        try Data(#"{"image_mean": [0.48145466, 0.4578275, 0.40821073], "image_std": [0.5, 0.5, 0.5]}"#.utf8).write(to: processor)
+        XCTAssertThrowsError(try Emu3Model.load(directory: dir.path, height: 3, width: 4)) { error in
+            XCTAssertTrue("\(error)".contains("preprocessor_config.json") && "\(error)".contains("image_mean"), "\(error)")
+        }
+        try goodProcessor.write(to: processor)
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("config.json"))) as! [String: Any]
         var map = config["vocabulary_map"] as! [String: Int]
         map["<|extra_200|>"] = nil

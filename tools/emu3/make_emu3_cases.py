@@ -18,7 +18,11 @@ What is made (OUT = the --out folder), one folder per case:
   {schedule, window, cfg_scale, tokens (VQ codes, raster order, EOL left out), forward_passes,
   min_greedy_margin}.
 - OUT/<case>/expected.safetensors: per run "<key>_cond_logits" [H*W, codes] (and "<key>_uncond_logits"
-  with guidance): each cell's raw logits at the visual-token ids from the pass that predicts it.
+  with guidance): each cell's raw logits at the visual-token ids from the pass that predicts it; and
+  "<key>_image" [3, H·f, W·f]: transformers' `decode_image_tokens` (all frames decoded, frame 0 returned).
+- OUT/<case>/<key>.png: that image through Emu3ImageProcessor.postprocess (mean = std = 0.5, as the
+  case's preprocessor_config.json says). The cases vary the VQ widths, levels, attention levels, residual
+  blocks and temporal_downsample_factor (4, 1, 2); BatchNorm running statistics are random too.
 
 References:
 - raster tokens: transformers' `generate(prefix_allowed_tokens_fn=…, negative_prompt_ids=…,
@@ -50,13 +54,13 @@ SPECIALS = ["<|endoftext|>", "<|extra_200|>", "<|extra_201|>", "<|extra_203|>", 
 
 CASES = [
     dict(name="emu3-3x4", height=3, width=4, codes=32, hidden=64, ffn=128, layers=2, heads=4, kv_heads=2,
-         vq_base=32, temporal=4, seed=1, prompt="a red fox in the snow",
+         vq_base=32, vq_mult=[1, 2], vq_attn=[1], vq_res=1, temporal=4, seed=1, prompt="a red fox in the snow",
          negative=None, new_keys=False, windows=[1, 2, 3], cfgs=[1.0, 3.0]),
     dict(name="emu3-4x4", height=4, width=4, codes=48, hidden=64, ffn=96, layers=3, heads=4, kv_heads=1,
-         vq_base=32, temporal=1, seed=2, prompt="a lighthouse at dusk, waves and gulls, masterpiece, film grained, best quality.",
+         vq_base=32, vq_mult=[1, 1], vq_attn=[], vq_res=2, temporal=1, seed=2, prompt="a lighthouse at dusk, waves and gulls, masterpiece, film grained, best quality.",
          negative="blurry", new_keys=True, windows=[2], cfgs=[3.0]),
     dict(name="emu3-5x3", height=5, width=3, codes=40, hidden=48, ffn=128, layers=2, heads=2, kv_heads=2,
-         vq_base=32, temporal=4, seed=3, prompt="the quick brown fox",
+         vq_base=64, vq_mult=[1, 1, 1], vq_attn=[2], vq_res=1, temporal=2, seed=3, prompt="the quick brown fox",
          negative=None, new_keys=False, windows=[1, 2], cfgs=[3.0, 5.0]),
 ]
 
@@ -94,6 +98,11 @@ def randomize(model, seed):
                 p.copy_(torch.randn(p.shape, generator=gen) / p[0].numel() ** 0.5)
                 if name == "lm_head.weight":
                     p.mul_(6.0)
+        for name, b in model.named_buffers():
+            if name.endswith("running_mean"):
+                b.copy_(0.1 * torch.randn(b.shape, generator=gen))
+            elif name.endswith("running_var"):
+                b.copy_(1 + 0.5 * torch.rand(b.shape, generator=gen))
 
 
 def build_model(spec, vocab, folder):
@@ -107,8 +116,8 @@ def build_model(spec, vocab, folder):
                          bos_token_id=ids["<|extra_203|>"], eos_token_id=ids["<|extra_204|>"],
                          pad_token_id=ids["<|endoftext|>"], tie_word_embeddings=False),
         vq_config=dict(codebook_size=spec["codes"], embed_dim=4, latent_channels=4, base_channels=spec["vq_base"],
-                       channel_multiplier=[1, 1], num_res_blocks=1, attn_resolutions=[],
-                       temporal_downsample_factor=spec["temporal"], hidden_size=spec["vq_base"]),
+                       channel_multiplier=spec["vq_mult"], num_res_blocks=spec["vq_res"], attn_resolutions=spec["vq_attn"],
+                       temporal_downsample_factor=spec["temporal"], hidden_size=spec["vq_base"] * spec["vq_mult"][-1]),
         vocabulary_map=vocab, tie_word_embeddings=False,
     )
     torch.manual_seed(spec["seed"])
@@ -139,6 +148,24 @@ def slim_weights(path, new_keys):
                 k = "model." + k
         out[k] = v
     save_file(out, path, metadata={"format": "pt"})
+
+
+def decode_image(model, ids, visual, codes, h, w, folder, key):
+    """transformers' decode_image_tokens on the run's sequence (codes, EOL per row, EOF, EOI, EOS) and the
+    processor's postprocess (image_mean = image_std = 0.5, rescale 255, clip, uint8): floats and PNG."""
+    from PIL import Image
+    from transformers import Emu3ImageProcessor
+    seq = []
+    for r in range(h):
+        seq += [visual[c] for c in codes[r * w:(r + 1) * w]] + [ids["<|extra_200|>"]]
+    seq += [ids["<|extra_201|>"], ids["<|image end|>"], ids["<|extra_204|>"]]
+    with torch.no_grad():
+        image = model.decode_image_tokens(image_tokens=torch.tensor([seq]), height=h, width=w)
+    processor = Emu3ImageProcessor(image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    pixels = np.asarray(processor.postprocess(image.float(), return_tensors="np")["pixel_values"])  # [3, H, W]
+    assert pixels.shape == tuple(image.shape[1:]) and pixels.dtype == np.uint8, pixels.shape
+    Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0))).save(os.path.join(folder, key + ".png"))
+    return np.ascontiguousarray(image[0].float().numpy())
 
 
 def prompt_ids(tok, ids, text, h, w):
@@ -236,6 +263,9 @@ def main():
         model_dir = os.path.join(folder, "model")
         os.makedirs(model_dir)
         tok, vocab = build_tokenizer(model_dir, spec["codes"])
+        with open(os.path.join(model_dir, "preprocessor_config.json"), "w") as f:
+            json.dump(dict(image_processor_type="Emu3ImageProcessor", image_mean=[0.5] * 3, image_std=[0.5] * 3,
+                           rescale_factor=1 / 255, do_rescale=True, do_normalize=True, spatial_factor=8), f, indent=1)
         model, ids = build_model(spec, vocab, model_dir)
         visual = [vocab[visual_name(c)] for c in range(spec["codes"])]
         h, w = spec["height"], spec["width"]
@@ -255,8 +285,9 @@ def main():
                 for name, window, count in schedules:
                     key = f"{name}_w{window}_cfg{cfg:.1f}"
                     runs.append(dict(schedule=name, window=window, cfg_scale=cfg, tokens=codes, forward_passes=count,
-                                     min_greedy_margin=margin))
+                                     min_greedy_margin=margin, image=key + ".png"))
                     tensors[key + "_cond_logits"] = np.ascontiguousarray(logits[0])
+                    tensors[key + "_image"] = decode_image(model, ids, visual, codes, h, w, folder, key)
                     if cfg != 1.0:
                         tensors[key + "_uncond_logits"] = np.ascontiguousarray(logits[1])
                 print(spec["name"], f"cfg {cfg} window {s}: passes {passes}, min margin {margin:.3f}")

@@ -5,10 +5,12 @@ extension Emu3Model {
     public static let defaults = SamplingDefaults(cfgScale: 3, options: SamplingOptions(temperature: 1, topK: 2048, topP: 1))
 
     /// Loads an Emu3 -hf model folder (`Emu3ForConditionalGeneration.save_pretrained`: config.json with
-    /// model_type emu3, text_config and vocabulary_map; the weights in one file or shards, in either
-    /// `Emu3KeyLayout`; tokenizer.json) for a `height` × `width` token grid. Matrices are kept in
-    /// `precision` (nil: bfloat16 when the checkpoint's layers are, else float32).
-    public static func load(directory: String, height: Int, width: Int, precision: WeightPrecision? = nil) throws -> Emu3Model {
+    /// model_type emu3, text_config, vq_config and vocabulary_map; the weights, LM and vision tokenizer, in
+    /// one file or shards, in either `Emu3KeyLayout`; tokenizer.json; preprocessor_config.json) for a
+    /// `height` × `width` token grid. Matrices are kept in `precision` (nil: bfloat16 when the checkpoint's
+    /// layers are, else float32).
+    public static func load(directory: String, height: Int, width: Int,
+                            precision: WeightPrecision? = nil) throws -> (model: Emu3Model, decoder: Emu3VQDecoder) {
         let config = try Emu3Config.read(directory: directory)
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         let vocabulary = try Emu3Vocabulary(map: config.vocabularyMap, path: configPath)
@@ -35,6 +37,37 @@ extension Emu3Model {
         guard model.maxConditionTokens > 0 else {
             throw CheckpointError(configPath, "text_config.max_position_embeddings \(config.text.max_position_embeddings) leaves no room for a prompt beside a \(width)×\(height) image")
         }
-        return model
+        try checkPixelMapping(directory: directory)
+        let vq = try ModelFiles.decodeJSON(VQFields.self, at: configPath).vq_config
+        let decoder = try Emu3VQDecoder.load(config: vq, checkpoint: checkpoint, prefix: layout.vq, configPath: configPath)
+        guard decoder.codebookSize == vocabulary.visualIDs.count else {
+            throw CheckpointError(configPath, "vq_config.codebook_size \(decoder.codebookSize) differs from the \(vocabulary.visualIDs.count) visual tokens of vocabulary_map")
+        }
+        return (model, decoder)
+    }
+
+    private struct VQFields: Decodable { var vq_config: Emu3VQConfig }
+
+    private struct ProcessorFields: Decodable {
+        var image_mean: [Double]?
+        var image_std: [Double]?
+        var rescale_factor: Double?
+    }
+
+    /// Emu3's postprocess maps x to clip((x · std + mean) / rescale_factor, 0, 255) truncated to bytes;
+    /// with mean = std = 0.5 and rescale 1/255 (Emu3's values) that is `PixelMapping.clipTruncate`, the only
+    /// mapping supported. Errors name preprocessor_config.json and the field.
+    static func checkPixelMapping(directory: String) throws {
+        let path = (directory as NSString).appendingPathComponent("preprocessor_config.json")
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CheckpointError(directory, "no preprocessor_config.json in this folder (Emu3's image_mean and image_std come from it)")
+        }
+        let p = try ModelFiles.decodeJSON(ProcessorFields.self, at: path)
+        for (name, values) in [("image_mean", p.image_mean), ("image_std", p.image_std)] where values != [0.5, 0.5, 0.5] {
+            throw CheckpointError(path, "field \(quoted(name)) must be [0.5, 0.5, 0.5] (the only pixel mapping supported: (x + 1) / 2 · 255, truncated)")
+        }
+        if let r = p.rescale_factor, abs(r - 1 / 255) > 1e-9 {
+            throw CheckpointError(path, "field 'rescale_factor' must be 1/255")
+        }
     }
 }

@@ -54,13 +54,13 @@ SPECIALS = ["<|endoftext|>", "<|extra_200|>", "<|extra_201|>", "<|extra_203|>", 
 
 CASES = [
     dict(name="emu3-3x4", height=3, width=4, codes=32, hidden=64, ffn=128, layers=2, heads=4, kv_heads=2,
-         vq_base=32, vq_mult=[1, 2], vq_attn=[1], vq_res=1, temporal=4, seed=1, prompt="a red fox in the snow",
+         vq_base=32, vq_mult=[2, 1], vq_attn=[1], vq_res=0, temporal=4, seed=1, prompt="a red fox in the snow",
          negative=None, new_keys=False, windows=[1, 2, 3], cfgs=[1.0, 3.0]),
     dict(name="emu3-4x4", height=4, width=4, codes=48, hidden=64, ffn=96, layers=3, heads=4, kv_heads=1,
          vq_base=32, vq_mult=[1, 1], vq_attn=[], vq_res=2, temporal=1, seed=2, prompt="a lighthouse at dusk, waves and gulls, masterpiece, film grained, best quality.",
          negative="blurry", new_keys=True, windows=[2], cfgs=[3.0]),
     dict(name="emu3-5x3", height=5, width=3, codes=40, hidden=48, ffn=128, layers=2, heads=2, kv_heads=2,
-         vq_base=64, vq_mult=[1, 1, 1], vq_attn=[2], vq_res=1, temporal=2, seed=3, prompt="the quick brown fox",
+         vq_base=32, vq_mult=[1, 1, 1], vq_attn=[2], vq_res=1, temporal=2, seed=3, prompt="the quick brown fox",
          negative=None, new_keys=False, windows=[1, 2], cfgs=[3.0, 5.0]),
 ]
 

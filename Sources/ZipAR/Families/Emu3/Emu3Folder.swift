@@ -4,6 +4,24 @@ extension Emu3Model {
     /// Emu3-Gen's sampling defaults (`image_generation.py`): CFG 3, temperature 1, top-k 2048.
     public static let defaults = SamplingDefaults(cfgScale: 3, options: SamplingOptions(temperature: 1, topK: 2048, topP: 1))
 
+    /// Emu3-Gen's image area (`image_area`, 720 × 720 px) for the default size.
+    public static let defaultImageArea = 518_400
+
+    /// Loads an Emu3 -hf model folder (see `load(directory:height:width:precision:)`) for an image of
+    /// `pixels` (default: Emu3's 1:1 size for its image area, 720 × 720 px with 8 px per token); each side
+    /// must be a multiple of the decoder's pixels per token.
+    public static func load(directory: String, pixels: ImageSize?, precision: WeightPrecision? = nil) throws -> (model: Emu3Model, decoder: Emu3VQDecoder) {
+        let configPath = (directory as NSString).appendingPathComponent("config.json")
+        _ = try Emu3Config.read(directory: directory)
+        let f = try ModelFiles.decodeJSON(VQFields.self, at: configPath).vq_config.downsample
+        let side = Int((Double(defaultImageArea).squareRoot() / Double(f)).rounded()) * f
+        let size = pixels ?? ImageSize(square: side)
+        guard size.width % f == 0, size.height % f == 0 else {
+            throw CheckpointError(configPath, "image size \(size) (--image-size) has no token grid: each side must be a multiple of the decoder's \(f) px per token")
+        }
+        return try load(directory: directory, height: size.height / f, width: size.width / f, precision: precision)
+    }
+
     /// Loads an Emu3 -hf model folder (`Emu3ForConditionalGeneration.save_pretrained`: config.json with
     /// model_type emu3, text_config, vq_config and vocabulary_map; the weights, LM and vision tokenizer, in
     /// one file or shards, in either `Emu3KeyLayout`; tokenizer.json; preprocessor_config.json) for a

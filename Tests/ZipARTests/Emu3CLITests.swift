@@ -42,17 +42,18 @@ extension CLITests {
                           mentions: "--window: window 5 is outside 1…4 for zipar")
         try expectFailure(["generate", "--image-size", "8x6", "--vq", c.modelDirectory] + ok, mentions: "holds its own image decoder")
         try expectFailure(["generate", "--negative-prompt", "blurry"], mentions: "--negative-prompt needs --prompt")
-        let noVQ = work.appendingPathComponent("no-vq")
-        try FileManager.default.copyItem(at: URL(fileURLWithPath: c.modelDirectory), to: noVQ)
-        let weights = try Checkpoint.open(noVQ.appendingPathComponent("model.safetensors").path)
+        let badVQ = work.appendingPathComponent("bad-vq")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: c.modelDirectory), to: badVQ)
+        let weights = try Checkpoint.open(badVQ.appendingPathComponent("model.safetensors").path)
         XCTAssertNotNil(weights.tensors["vqmodel.decoder.conv_out.weight"])
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: noVQ.appendingPathComponent("config.json"))) as! [String: Any]
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: badVQ.appendingPathComponent("config.json"))) as! [String: Any]
         var vq = config["vq_config"] as! [String: Any]
-        vq["num_res_blocks"] = 3
+        let blocks = vq["num_res_blocks"] as! Int
+        vq["num_res_blocks"] = blocks + 1
         config["vq_config"] = vq
-        try JSONSerialization.data(withJSONObject: config).write(to: noVQ.appendingPathComponent("config.json"))
-        try expectFailure(["generate", "--image-size", "8x6", "--model", noVQ.path, "--prompt", "x"],
-                          mentions: "missing weight 'vqmodel.decoder.time_res_stack.1.norm1.weight'")
+        try JSONSerialization.data(withJSONObject: config).write(to: badVQ.appendingPathComponent("config.json"))
+        try expectFailure(["generate", "--image-size", "8x6", "--model", badVQ.path, "--prompt", "x"],
+                          mentions: "missing weight 'vqmodel.decoder.time_res_stack.\(blocks).norm1.weight'")
     }
 
     /// --negative-prompt and WxH belong to Emu3: other families say so.

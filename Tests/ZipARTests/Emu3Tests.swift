@@ -57,6 +57,19 @@ final class Emu3Tests: XCTestCase {
         }
     }
 
+    /// zipar-adaptive runs on the line-end layout (no reference exists: it completes the grid, and with
+    /// every draft rejected it gives raster's tokens).
+    func testZipARAdaptiveCompletes() throws {
+        let c = try Emu3Case("emu3-4x4")
+        let generator = ImageGenerator(model: try c.load())
+        let options = GenerationOptions(condition: .prompt(c.info.prompt), cfgScale: 3, sampling: SamplingOptions(temperature: 0))
+        let adaptive = try generator.generate(.ziparAdaptive(minWindow: 2, rowStart: .placeholder), options: options)
+        XCTAssertEqual(adaptive.tokens.count, c.info.height * c.info.width)
+        generator.rejectAllDrafts = true
+        let rejected = try generator.generate(.ziparAdaptive(minWindow: 2, rowStart: .placeholder), options: options)
+        XCTAssertEqual(rejected.tokens, try generator.generate(.raster, options: options).tokens)
+    }
+
     /// Teacher forcing each run's schedule on its tokens: every cell's logits, conditional and (with
     /// guidance) unconditional branch, within 1e-4 of max |logit| of transformers' for the same pass.
     func testPerPassLogits() throws {

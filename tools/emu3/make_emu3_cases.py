@@ -13,7 +13,8 @@ What is made (OUT = the --out folder), one folder per case:
   <|extra_201|> EOF, <|extra_203|> BOS, <|extra_204|> EOS, <|image token|>, <|image start|>,
   <|image end|>, <image>) and the visual tokens <|visual token NNNNNN|> at consecutive ids. The VQ
   encoder is left out (see `slim_weights`); one case stores the weights under the newer key layout.
-- OUT/<case>/case.json: prompt, negative_prompt, height, width (tokens), input_ids and
+- OUT/<case>/case.json: prompt, negative_prompt (null: Emu3's default), image_size ("WxH" pixels),
+  height, width (tokens), input_ids and
   negative_input_ids (BOS + text + <|image start|> + "H*W" + <|image token|>), and runs
   {schedule, window, cfg_scale, tokens (VQ codes, raster order, EOL left out), forward_passes,
   min_greedy_margin}.
@@ -292,8 +293,9 @@ def main():
                         tensors[key + "_uncond_logits"] = np.ascontiguousarray(logits[1])
                 print(spec["name"], f"cfg {cfg} window {s}: passes {passes}, min margin {margin:.3f}")
         save_file(tensors, os.path.join(folder, "expected.safetensors"))
+        f = 2 ** (len(spec["vq_mult"]) - 1)
         info = dict(family="emu3", model="model", prompt=spec["prompt"], negative_prompt=spec["negative"],
-                    height=h, width=w, input_ids=cond, negative_input_ids=neg, new_keys=spec["new_keys"], runs=runs)
+                    image_size=f"{w * f}x{h * f}", height=h, width=w, input_ids=cond, negative_input_ids=neg, new_keys=spec["new_keys"], runs=runs)
         with open(os.path.join(folder, "case.json"), "w") as f:
             json.dump(info, f, indent=1)
             f.write("\n")

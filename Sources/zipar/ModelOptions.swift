@@ -64,6 +64,7 @@ struct GPTOptions: ParsableArguments {
     /// that keeps it apart: Lumina-mGPT's Chameleon VQGAN) and defaults.
     func loadTextModel(vq: VQOptions) throws -> LoadedModel {
         let folder = try textModelDirectory()
+        try checkFlag("--image-size", size, { (1...1 << 16).contains($0.width) && (1...1 << 16).contains($0.height) }, "must lie in 1…65536")
         guard vq.preset == nil, vq.checkpoint == nil, vq.randomSeed == nil else {
             throw UsageError("--model takes its image decoder from the folder or, for Lumina-mGPT, from --vq DIR: drop --vq-model, --vq-ckpt and --vq-random-weights")
         }

@@ -10,11 +10,10 @@ public struct ImageSize: Equatable, Sendable, CustomStringConvertible {
 
     public init(square side: Int) { self.init(width: side, height: side) }
 
-    /// "N" (N × N) or "WxH"; nil for anything else or a side outside 1…65536.
+    /// "N" (N × N) or "WxH" with whole numbers; nil for anything else (the range is the caller's to check).
     public init?(parsing text: String) {
         let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let w = Int(parts[0]), let h = Int(parts.last!),
-              (1...1 << 16).contains(w), (1...1 << 16).contains(h) else { return nil }
+        guard (1...2).contains(parts.count), let w = Int(parts[0]), let h = Int(parts.last!) else { return nil }
         self.init(width: w, height: h)
     }
 

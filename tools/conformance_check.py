@@ -5,7 +5,8 @@
 Usage: conformance_check.py --zipar PATH_TO_BINARY [--cases DIR [DIR ...]] [--only SUBSTRING]
 
 --cases takes one or more folders; each is a case (it holds case.json) or is searched, subfolders included,
-for cases. Default: the project's fixtures, Tests/ZipARTests/Fixtures/conformance, .../janus and .../lumina.
+for cases. Default: the project's fixtures, Tests/ZipARTests/Fixtures/conformance, .../janus, .../lumina and
+.../emu3.
 
 Class-to-image cases (LlamaGen):
 Each case folder (see README.md) holds a model pair and the outputs of the authors' released PyTorch
@@ -34,6 +35,10 @@ Lumina-mGPT cases (case.json "family": "lumina", made by tools/lumina/make_lumin
 Lumina-mGPT-ZipAR code and upstream Lumina-mGPT): the same command with --image-size (the pixels the prompt
 states) and --vq CASE/<case.vq> (the Chameleon VQGAN folder); tokens are VQ codes in raster order with the
 end-of-line tokens left out, forward_passes as each reference counts them.
+
+Emu3 cases (case.json "family": "emu3", made by tools/emu3/make_emu3_cases.py from transformers): the same
+command with --image-size WxH and, where case.json's negative_prompt is not null, --negative-prompt TEXT;
+tokens are VQ codes in raster order without the end-of-line tokens.
 
 Needs python3 and numpy only. Prints one line per run and a closing 'N passed, N failed'.
 """
@@ -166,7 +171,7 @@ def run_c2i(a, case, case_dir, r, out, problems):
 
 
 def run_text(a, case, case_dir, r, out, problems):
-    """A text-to-image case (Janus): schedule names in case.json are the command line's own."""
+    """A text-to-image case (Janus, Lumina-mGPT, Emu3): schedule names in case.json are the command line's own."""
     cmd = [a.zipar, "generate", "--model", os.path.join(case_dir, case.get("model", "model")),
            "--prompt", case["prompt"], "--cfg-scale", str(r["cfg_scale"]), "--temperature", "0", "--seed", "0",
            "--schedule", r["schedule"]]
@@ -176,6 +181,8 @@ def run_text(a, case, case_dir, r, out, problems):
         cmd += ["--image-size", str(case["image_size"])]
     if "vq" in case:
         cmd += ["--vq", os.path.join(case_dir, case["vq"])]
+    if case.get("negative_prompt") is not None:
+        cmd += ["--negative-prompt", case["negative_prompt"]]
     cmd += ["--output", out + ".png", "--tokens-out", out + ".tokens.json", "--stats-out", out + ".stats.json"]
     p, secs = run(cmd, a.timeout)
     if p.returncode != 0:
@@ -184,14 +191,15 @@ def run_text(a, case, case_dir, r, out, problems):
     check_outputs(out, case_dir, r, problems)
 
 
-TEXT_FAMILIES = {"janus", "lumina"}
+TEXT_FAMILIES = {"janus", "lumina", "emu3"}
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     fixtures = os.path.join(here, "..", "Tests", "ZipARTests", "Fixtures")
     defaults = [d for d in (os.path.join(here, "cases"), os.path.join(fixtures, "conformance"),
-                            os.path.join(fixtures, "janus"), os.path.join(fixtures, "lumina")) if os.path.isdir(d)]
+                            os.path.join(fixtures, "janus"), os.path.join(fixtures, "lumina"),
+                            os.path.join(fixtures, "emu3")) if os.path.isdir(d)]
     ap = argparse.ArgumentParser()
     ap.add_argument("--zipar", required=True, help="path to the built zipar executable")
     ap.add_argument("--cases", nargs="+", action="extend", default=None,

@@ -36,6 +36,12 @@ struct Generate: ParsableCommand {
         """, valueName: "text"))
     var prompt: [String] = []
 
+    @Option(name: .customLong("negative-prompt"), help: ArgumentHelp("""
+        Emu3: the prompt of the unconditional (guidance) branch, built like --prompt; default Emu3-Gen's \
+        ("lowres, bad anatomy, …"). Other families build their unconditional row themselves.
+        """, valueName: "text"))
+    var negativePrompt: String?
+
     @Option(help: "Images per row of the grid when several labels are drawn (default: all, up to 12).")
     var columns: Int?
 
@@ -175,6 +181,7 @@ struct Generate: ParsableCommand {
     /// The model the flags name and the images to draw with it: prompts for a text-to-image --model
     /// folder, class labels for a class model (a LlamaGen folder, a preset or the embedded default).
     func loadModel() throws -> (LoadedModel, [Job]) {
+        if negativePrompt != nil && prompt.isEmpty { throw UsageError("--negative-prompt needs --prompt and an Emu3 --model") }
         if gpt.model != nil || !prompt.isEmpty {
             if classLabel != nil {
                 throw UsageError(gpt.model.map { "--class-label: --model \($0) is a text-to-image model; give it --prompt" } ?? "--prompt and --class-label exclude each other: a prompt is for a text-to-image model, a class label for a class model")
@@ -182,6 +189,12 @@ struct Generate: ParsableCommand {
             _ = try gpt.textModelDirectory()
             guard !prompt.isEmpty else { throw UsageError("--model \(gpt.model!) is a text-to-image model: give it --prompt TEXT") }
             let family = try gpt.loadTextModel(vq: vq)
+            if let negativePrompt {
+                guard let emu3 = family.model as? Emu3Model else {
+                    throw UsageError("--negative-prompt applies to Emu3 models; this is a \(family.family) model")
+                }
+                emu3.negativePrompt = negativePrompt
+            }
             return (family, prompt.map { Job(condition: .prompt($0), name: "\"\($0)\"", flag: "--prompt") })
         }
         let model = try gpt.load()

@@ -17,8 +17,17 @@ struct GPTOptions: ParsableArguments {
     @Option(name: .customLong("gpt-ckpt"), help: ArgumentHelp("Weight file for --gpt-model (e.g. the released c2i_B_256.pt).", valueName: "file"))
     var checkpoint: String?
 
-    @Option(name: .customLong("image-size"), help: "Image size in pixels: for --gpt-model (256 or 384 for the released models, the default 256; the token grid is this ÷ 16), or to override what a --model folder implies (Janus-Pro: 384, the only size it was trained for; Lumina-mGPT: 768 by default, a multiple of 32 with a size token, the grid is this ÷ 16).")
-    var imageSize: Int?
+    @Option(name: .customLong("image-size"), help: "Image size in pixels, N or WxH: for --gpt-model (256 or 384 for the released models, the default 256; the token grid is this ÷ 16), or to override what a --model folder implies (Janus-Pro: 384, the only size it was trained for; Lumina-mGPT: 768 by default, a multiple of 32 with a size token, the grid is this ÷ 16; Emu3: 720 by default, any WxH in multiples of its 8 px per token). Only Emu3 takes WxH with W ≠ H.")
+    var size: ImageSize?
+
+    /// A square --image-size (the class models and the presets); an error naming the flag otherwise.
+    var imageSize: Int? {
+        get throws {
+            guard let size else { return nil }
+            guard size.width == size.height else { throw UsageError("--image-size \(size): this model draws square images, give one number") }
+            return size.width
+        }
+    }
 
     @Option(name: .customLong("num-classes"), help: "Classes of a --gpt-model preset.")
     var numClasses: Int = 1000
@@ -58,17 +67,17 @@ struct GPTOptions: ParsableArguments {
     /// that keeps it apart: Lumina-mGPT's Chameleon VQGAN) and defaults.
     func loadTextModel(vq: VQOptions) throws -> LoadedModel {
         let folder = try textModelDirectory()
-        try checkFlag("--image-size", imageSize, { (1...1 << 16).contains($0) }, "must lie in 1…65536")
+        try checkFlag("--image-size", size, { (1...1 << 16).contains($0.width) && (1...1 << 16).contains($0.height) }, "must lie in 1…65536")
         guard vq.preset == nil, vq.checkpoint == nil, vq.randomSeed == nil else {
             throw UsageError("--model takes its image decoder from the folder or, for Lumina-mGPT, from --vq DIR: drop --vq-model, --vq-ckpt and --vq-random-weights")
         }
-        return try ModelRegistry.load(directory: folder, precision: weightsDType, imageSize: imageSize, decoderDirectory: vq.directory)
+        return try ModelRegistry.load(directory: folder, precision: weightsDType, size: size, decoderDirectory: vq.directory)
     }
 
     func load() throws -> GPT {
         if let model { throw UsageError("--model \(model) is a text-to-image model folder: give it --prompt, not --class-label") }
         if let directory {
-            guard preset == nil, checkpoint == nil, randomSeed == nil, imageSize == nil else {
+            guard preset == nil, checkpoint == nil, randomSeed == nil, size == nil else {
                 throw UsageError("--gpt takes a folder; do not combine it with --gpt-model, --gpt-ckpt, --random-weights or --image-size")
             }
             return try ModelFiles.loadGPT(directory: directory, precision: weightsDType ?? .float32)
@@ -76,7 +85,7 @@ struct GPTOptions: ParsableArguments {
         if let preset {
             try checkImageSize(self.imageSize)
             try checkFlag("--num-classes", numClasses, { (1...GPTConfig.maxRows).contains($0) }, "must lie in 1…\(GPTConfig.maxRows)")
-            let imageSize = self.imageSize ?? 256
+            let imageSize = try self.imageSize ?? 256
             guard let config = GPTConfig.preset(preset, imageSize: imageSize, numClasses: numClasses) else {
                 throw UsageError("--gpt-model '\(preset)' with --image-size \(imageSize): expected one of \(GPTConfig.presetNames.joined(separator: ", ")) and a size divisible by 16")
             }
@@ -87,7 +96,7 @@ struct GPTOptions: ParsableArguments {
             guard let checkpoint else { throw UsageError("--gpt-model needs --gpt-ckpt FILE (or --random-weights SEED)") }
             return try ModelFiles.loadGPT(config: config, weights: checkpoint, precision: weightsDType ?? .float32)
         }
-        if checkpoint != nil || randomSeed != nil || imageSize != nil { throw UsageError("--gpt-ckpt, --random-weights and --image-size need --gpt-model") }
+        if checkpoint != nil || randomSeed != nil || size != nil { throw UsageError("--gpt-ckpt, --random-weights and --image-size need --gpt-model") }
         return try ModelFiles.loadGPT(directory: try DefaultModel.directory("gpt"), precision: weightsDType ?? .float32)
     }
 }
@@ -157,3 +166,7 @@ enum DefaultModel {
 }
 
 extension WeightPrecision: ExpressibleByArgument {}
+
+extension ImageSize: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}

@@ -25,11 +25,11 @@ public struct LoadedModel {
 public enum ModelRegistry {
     /// How a family loads a folder: (directory, weight precision (nil: the checkpoint's own), image size in
     /// pixels if overridden, image decoder folder if given separately).
-    public typealias Loader = (String, WeightPrecision?, Int?, String?) throws -> LoadedModel
+    public typealias Loader = (String, WeightPrecision?, ImageSize?, String?) throws -> LoadedModel
 
     /// Loaders by model_type.
     public static let families: [String: Loader] = [
-        "janus": loadJanus, "multi_modality": loadJanus, "chameleon": loadLumina,
+        "janus": loadJanus, "multi_modality": loadJanus, "chameleon": loadLumina, "emu3": loadEmu3,
     ]
 
     /// Loads the model folder `directory` with its matrices in `precision` (nil: bfloat16 when the
@@ -37,6 +37,12 @@ public enum ModelRegistry {
     /// `decoderDirectory` is the image decoder's folder for families that keep it apart (Lumina-mGPT's
     /// Chameleon VQGAN), and an error for those that hold their own.
     public static func load(directory: String, precision: WeightPrecision? = nil, imageSize: Int? = nil,
+                            decoderDirectory: String? = nil) throws -> LoadedModel {
+        try load(directory: directory, precision: precision, size: imageSize.map { ImageSize(square: $0) }, decoderDirectory: decoderDirectory)
+    }
+
+    /// `load(directory:precision:imageSize:decoderDirectory:)` with a size that need not be square (Emu3).
+    public static func load(directory: String, precision: WeightPrecision? = nil, size imageSize: ImageSize?,
                             decoderDirectory: String? = nil) throws -> LoadedModel {
         let path = (directory as NSString).appendingPathComponent("config.json")
         var isDir: ObjCBool = false
@@ -50,21 +56,32 @@ public enum ModelRegistry {
         return try loader(directory, precision, imageSize, decoderDirectory)
     }
 
-    static func loadJanus(_ directory: String, _ precision: WeightPrecision?, _ imageSize: Int?, _ decoderDirectory: String?) throws -> LoadedModel {
+    static func loadJanus(_ directory: String, _ precision: WeightPrecision?, _ size: ImageSize?, _ decoderDirectory: String?) throws -> LoadedModel {
         if let decoderDirectory {
             throw CheckpointError(decoderDirectory, "a Janus model folder holds its own image decoder: drop --vq")
         }
+        let imageSize = try size?.squareSide(folder: directory, family: "Janus-Pro")
         let (model, decoder) = try JanusModel.load(directory: directory, precision: precision, imageSize: imageSize)
         let sampling = JanusModel.defaults.overridden(by: try ModelFiles.generationConfig(in: directory))
         return LoadedModel(model: model, decoder: decoder, pixelMapping: .clipTruncate, sampling: sampling, family: "janus")
     }
 
-    static func loadLumina(_ directory: String, _ precision: WeightPrecision?, _ imageSize: Int?, _ decoderDirectory: String?) throws -> LoadedModel {
+    static func loadLumina(_ directory: String, _ precision: WeightPrecision?, _ size: ImageSize?, _ decoderDirectory: String?) throws -> LoadedModel {
         guard let decoderDirectory else {
             throw CheckpointError(directory, "a Lumina-mGPT model needs the Chameleon VQGAN folder (vqgan.yaml, vqgan.ckpt): give --vq DIR")
         }
+        let imageSize = try size?.squareSide(folder: directory, family: "Lumina-mGPT")
         let (model, decoder) = try LuminaModel.load(directory: directory, vqDirectory: decoderDirectory, precision: precision, imageSize: imageSize)
         let sampling = LuminaModel.defaults.overridden(by: try ModelFiles.generationConfig(in: directory))
         return LoadedModel(model: model, decoder: decoder, pixelMapping: .clipTruncate, sampling: sampling, family: "lumina")
+    }
+
+    static func loadEmu3(_ directory: String, _ precision: WeightPrecision?, _ size: ImageSize?, _ decoderDirectory: String?) throws -> LoadedModel {
+        if let decoderDirectory {
+            throw CheckpointError(decoderDirectory, "an Emu3 model folder holds its own image decoder (vq_config, vqmodel.*): drop --vq")
+        }
+        let (model, decoder) = try Emu3Model.load(directory: directory, pixels: size, precision: precision)
+        let sampling = Emu3Model.defaults.overridden(by: try ModelFiles.generationConfig(in: directory))
+        return LoadedModel(model: model, decoder: decoder, pixelMapping: .clipTruncate, sampling: sampling, family: "emu3")
     }
 }

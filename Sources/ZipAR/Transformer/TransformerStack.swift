@@ -31,12 +31,15 @@ public final class TransformerStack {
     }
 
     /// Runs every layer over `x` [batch.count, dim] in place (no final norm): row e of x is batch input e.
-    func run(_ x: UnsafeMutablePointer<Float>, batch: [BatchInput], cache: KVCache) {
+    /// `rotaryShift[row]`, when given, is subtracted from the rotary position of every input of that cache
+    /// row (its KV slot stays the input's position): a row whose sequence starts that many slots in.
+    func run(_ x: UnsafeMutablePointer<Float>, batch: [BatchInput], cache: KVCache, rotaryShift: [Int]? = nil) {
         let s = shape, rows = batch.count
         let hd = s.headDim, nH = s.heads, nKV = s.kvHeads, hidden = s.ffnHidden, qkvWidth = s.qkvWidth
         precondition(batch.allSatisfy { $0.row >= 0 && $0.row < cache.batch && $0.input.position >= 0
                                         && $0.input.position < min(cache.slots, rotary.positions)
-                                        && (0..<cache.slots).contains($0.visibility.lastSlot(query: $0.input.position)) },
+                                        && (0..<cache.slots).contains($0.visibility.lastSlot(query: $0.input.position))
+                                        && $0.input.position >= (rotaryShift?[$0.row] ?? 0) },
                      "an input's row or position lies outside the cache or the rotary table")
         checkQueryOnly(batch, cache: cache)
         scratch.reserve(rows: rows, dim: s.dim, qkv: qkvWidth, attention: s.attentionWidth, ffn: 2 * hidden,
@@ -51,7 +54,10 @@ public final class TransformerStack {
                 }
             }
             eachRowRange(rows) { range in
-                for e in range { rotary.apply(b.qkv + e * qkvWidth, heads: nH + nKV, position: batch[e].input.position) }  // q, k adjacent
+                for e in range {  // q, k adjacent
+                    let shift = rotaryShift?[batch[e].row] ?? 0
+                    rotary.apply(b.qkv + e * qkvWidth, heads: nH + nKV, position: batch[e].input.position - shift)
+                }
             }
             for (e, entry) in batch.enumerated() {
                 let r = b.qkv + e * qkvWidth, position = entry.input.position

@@ -30,8 +30,9 @@ final class ContinuousBatchTests: XCTestCase {
             while results.count + (next > 2 ? 1 : 0) < options.count {
                 while next < options.count, 2 * next <= pass, batch.count < 3 {
                     let layout = try generator.layout(for: options[next].condition)
-                    let admitted = try batch.admit(UInt64(next), schedule: spec.schedule(layout: layout, cfgInterval: -1), options: options[next])
-                    XCTAssertTrue(admitted, "\(name) \(spec) image \(next)")
+                    guard try batch.admit(UInt64(next), schedule: spec.schedule(layout: layout, cfgInterval: -1), options: options[next]) else {
+                        return XCTFail("\(name) \(spec): image \(next) found no free rows beside \(batch.count) images")
+                    }
                     next += 1
                 }
                 if batch.members.contains(2) {
@@ -40,6 +41,7 @@ final class ContinuousBatchTests: XCTestCase {
                 }
                 for (id, result) in batch.step() { results[Int(id)] = result }
                 pass += 1
+                guard pass < 10_000 else { return XCTFail("\(name) \(spec): the batch never emptied") }
             }
             XCTAssertNil(results[2], "\(name) \(spec): the cancelled image finished")
             XCTAssertTrue(batch.isEmpty)

@@ -42,6 +42,17 @@ extension CLITests {
         }
     }
 
+    /// The shipped model draws what held-out captions ask for: 72 of them (two per character), raster at
+    /// the model's defaults, at least 80 % right characters and 90 % right colours (1,080 captions: docs/text-model.md).
+    func testShippedTextModelDrawsTheCaptions() throws {
+        let (status, data, stderr) = try runCapturing(["eval", "--prompts", "--count", "72", "--schedules", "raster", "--json", "--quiet"])
+        XCTAssertEqual(status, 0, String(decoding: stderr, as: UTF8.self))
+        let row = ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["rows"] as? [[String: Any]])?.first ?? [:]
+        XCTAssertGreaterThanOrEqual(row["accuracy"] as? Double ?? 0, 0.8, "\(row)")
+        XCTAssertGreaterThanOrEqual(row["glyph_color_accuracy"] as? Double ?? 0, 0.9, "\(row)")
+        XCTAssertGreaterThanOrEqual(row["background_color_accuracy"] as? Double ?? 0, 0.9, "\(row)")
+    }
+
     /// With no model flag, --prompt draws with the embedded text model: the same image as naming its folder.
     func testPromptWithoutModelUsesTheEmbeddedTextModel() throws {
         let embedded = work.appendingPathComponent("embedded.png"), named = work.appendingPathComponent("named.png")

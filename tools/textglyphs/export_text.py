@@ -36,7 +36,7 @@ from tiny_janus import TinyJanus, TinyJanusArgs  # noqa: E402
 
 BOI = "<begin_of_image>"
 # The sampling settings zipar uses for this model unless flags say otherwise.
-GENERATION = dict(guidance_scale=3.0, temperature=0.7, top_k=10, top_p=1.0)
+GENERATION = dict(guidance_scale=2.0, temperature=0.7, top_k=10, top_p=1.0)
 
 
 def transformers_vq_name(name):

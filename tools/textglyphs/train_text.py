@@ -39,7 +39,7 @@ from tiny_janus import TinyJanus, TinyJanusArgs  # noqa: E402
 BOI = "<begin_of_image>"
 # Prompt positions of a training batch (left padding): the templated captions take 12 to 19 tokens.
 PROMPT_SLOTS = 20
-FULL = dict(steps=6000, batch=64, lr=5e-3, warmup=200, hidden=96, layers=10, heads=2, ffn=256, vocab=400,
+FULL = dict(steps=3300, batch=64, lr=5e-3, warmup=200, hidden=96, layers=10, heads=2, ffn=256, vocab=400,
             save_every=250, eval_every=500)
 SMOKE = dict(steps=30, batch=8, lr=3e-3, warmup=5, hidden=32, layers=2, heads=2, ffn=64, vocab=300,
              save_every=10, eval_every=15)

@@ -13,8 +13,11 @@ struct Bench: ParsableCommand {
         17-token prompt, CFG 5, temperature 1, no top-k, bfloat16 unless --weights-dtype says otherwise; \
         schedules raster,zipar-reference:8 unless --schedules says otherwise). --model lumina-mgpt-7b times \
         Lumina-mGPT-7B (768 px, 48×48 tokens with an end-of-line token per row, a fixed 40-token prompt, CFG 3, \
-        image top-k 2000, bfloat16, raster,zipar-reference:16, no decode); whole images at these shapes take \
-        tens of minutes each on a few cores: use --warmup 0 --repeats 1, or --timed-passes 100 to extrapolate.
+        image top-k 2000, bfloat16, raster,zipar-reference:16, no decode). --model emu3-gen times Emu3-Gen (720 px, \
+        90×90 tokens with an end-of-line token per row, GQA 32/8 heads, prompts of 23 and 55 tokens, CFG 3, top-k \
+        2048, bfloat16, raster,zipar:7, the vision tokenizer's decoder for frame 0). Whole images at these shapes \
+        take tens of minutes to hours on a few cores: use --warmup 0 --repeats 1, or --timed-passes 100 to \
+        extrapolate (with --timed-from 0.5 to time the middle of the image), and --decode-grid for the decoder.
         """)
 
     @Option(name: .customLong("gpt-model"), help: "LlamaGen preset: \(GPTConfig.presetNames.joined(separator: ", ")) (default GPT-B).")
@@ -45,8 +48,14 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed rounds; the median is reported.")
     var repeats: Int = 3
 
-    @Option(name: .customLong("timed-passes"), help: "Run only each image's first N schedule passes and extrapolate the whole image's seconds from the measured s/pass (for real 7B shapes; at least 100 passes make a fair sample; not for zipar-adaptive).")
+    @Option(name: .customLong("timed-passes"), help: "Run only each image's first N schedule passes and extrapolate the whole image's seconds: the time through the first pass (the prefill) plus the mean of the other N − 1 per remaining pass (for real 7B shapes; at least 100 passes make a fair sample; not for zipar-adaptive).")
     var timedPasses: Int?
+
+    @Option(name: .customLong("timed-from"), help: "With --timed-passes: plan but do not run each schedule's passes after the first up to this fraction of its passes (0…<1; 0.5: time the middle of the image, where a zipar wavefront is at full width and attention reads the mean context; the skipped slots hold zero keys and values, marked written).")
+    var timedFrom: Double = 0
+
+    @Option(name: .customLong("decode-grid"), help: "Time the decoder on an N×N token grid (at most the model's) and extrapolate the image's decode by FLOPs (default: the image's grid).")
+    var decodeGrid: Int?
 
     @Option(help: "Images per generate call, sharing every pass (class models cycle through LlamaGen's sample classes 207, 360, 387, 974, 88, 979, 417, 279); the table adds images/s.")
     var batch: Int = 1
@@ -70,7 +79,10 @@ struct Bench: ParsableCommand {
         try checkImageSize(imageSize)
         try checkFlag("--warmup", warmup, { (0...1000).contains($0) }, "must lie in 0…1000")
         try checkFlag("--repeats", repeats, { (1...1000).contains($0) }, "must lie in 1…1000")
-        try checkFlag("--timed-passes", timedPasses, { (1...1_000_000).contains($0) }, "must lie in 1…1000000")
+        try checkFlag("--timed-passes", timedPasses, { (2...1_000_000).contains($0) }, "must lie in 2…1000000")
+        try checkFlag("--timed-from", timedFrom, { (0..<1).contains($0) }, "must lie in [0, 1)")
+        try checkFlag("--decode-grid", decodeGrid, { (1...4096).contains($0) }, "must lie in 1…4096")
+        if timedFrom > 0 && timedPasses == nil { throw UsageError("--timed-from needs --timed-passes") }
     }
 
     func run() throws {
@@ -82,7 +94,7 @@ struct Bench: ParsableCommand {
             plan = .smoke
         } else if let model {
             guard gptModel == nil else { throw UsageError("--model and --gpt-model name two models: give one") }
-            guard imageSize == nil else { throw UsageError("--image-size: \(model) is timed at its trained size (Janus-Pro 384 px, Lumina-mGPT-7B 768 px)") }
+            guard imageSize == nil else { throw UsageError("--image-size: \(model) is timed at its trained size (Janus-Pro 384 px, Lumina-mGPT-7B 768 px, Emu3-Gen 720 px)") }
             guard let text = BenchmarkPlan.text(model) else {
                 throw UsageError("--model '\(model)': expected one of \(BenchmarkPlan.textModelNames.joined(separator: ", "))")
             }
@@ -109,9 +121,14 @@ struct Bench: ParsableCommand {
         plan.warmup = warmup
         plan.repeats = repeats
         plan.timedPasses = timedPasses
+        plan.timedFrom = timedFrom
+        if let decodeGrid {
+            guard decodeGrid <= plan.gridSide else { throw UsageError("--decode-grid \(decodeGrid): at most the model's grid of \(plan.gridSide)") }
+            plan.decodeGridSide = decodeGrid
+        }
         guard batch >= 1 else { throw UsageError("--batch \(batch): must be 1 or more") }
         plan.batch = batch
-        if noDecode { plan.vq = nil }
+        if noDecode { plan.decoder = nil }
         if let passInputs {
             plan.passInputs = try passInputs.split(separator: ",", omittingEmptySubsequences: false).map {
                 guard let n = Int($0.trimmingCharacters(in: .whitespaces)), (1...4096).contains(n) else {

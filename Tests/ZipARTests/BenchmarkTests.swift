@@ -6,7 +6,7 @@ final class BenchmarkTests: XCTestCase {
     /// per pass, images/s the inverse of seconds per image.
     func testBatchReport() throws {
         var plan = BenchmarkPlan.smoke
-        (plan.warmup, plan.repeats, plan.vq, plan.batch) = (0, 1, nil, 3)
+        (plan.warmup, plan.repeats, plan.decoder, plan.batch) = (0, 1, nil, 3)
         let report = try Benchmark.run(plan)
         let (h, w) = (report.model.gridHeight, report.model.gridWidth)
         XCTAssertEqual(report.settings.batch, 3)

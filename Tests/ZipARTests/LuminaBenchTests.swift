@@ -17,7 +17,7 @@ final class LuminaBenchTests: XCTestCase {
         XCTAssertEqual(plan.cfgScale, 3)
         XCTAssertEqual(plan.sampling.topK, 2000)
         XCTAssertEqual([l.promptTokens.count, l.promptTokens.first!, l.promptTokens.last!], [40, 0, 8710])
-        XCTAssertNil(plan.vq)
+        XCTAssertNil(plan.decoder)
         XCTAssertNotNil(BenchmarkPlan.text("janus-pro-1b"))
         XCTAssertNil(BenchmarkPlan.text("lumina-mgpt-34b"))
     }

@@ -18,7 +18,7 @@ public enum Benchmark {
         let generator = built.generator, options = built.options
 
         var seconds = [[Double]](repeating: [], count: plan.schedules.count)
-        var stats = [GenerationStats?](repeating: nil, count: plan.schedules.count)
+        var scheduleStats = [GenerationStats?](repeating: nil, count: plan.schedules.count)
         var tokens: [Int] = []
         func label(_ round: Int) -> String {
             round >= plan.warmup ? "run \(round - plan.warmup + 1)/\(plan.repeats)" : "warm-up \(round + 1)/\(plan.warmup)"
@@ -31,26 +31,51 @@ public enum Benchmark {
             return o
         }
         let layout = try generator.layout(for: options.condition)
-        var planned: [GenerationStats?] = []
+        var planned: [GenerationStats?] = [], skips: [Int] = []
         if let limit = plan.timedPasses {
-            guard limit >= 1 else { throw BenchmarkError("the timed passes must be at least 1") }
+            guard limit >= 2, (0..<1).contains(plan.timedFrom) else {
+                throw BenchmarkError("the timed passes must be at least 2 (the first is the prefill) and the timed-from fraction in [0, 1)")
+            }
             planned = try plan.schedules.map { spec in
                 guard let p = plannedPasses(spec, layout: layout) else {
                     throw BenchmarkError("\(spec) cannot be extrapolated (its passes depend on its acceptances): time whole images")
                 }
+                let passes = p.forward_passes - spec.schedule(layout: layout).leadPasses(for: layout).count
+                guard limit <= passes else { throw BenchmarkError("\(spec): \(limit) timed passes exceed its \(passes) passes") }
+                skips.append(min(max(0, Int((Double(passes) * plan.timedFrom).rounded()) - 1), passes - limit))
                 return BatchStats([GenerationStats](repeating: p, count: plan.batch))
             }
         }
+        var timedMs = [[Double]](repeating: [], count: plan.schedules.count)
+        var timedInputs = [Double?](repeating: nil, count: plan.schedules.count)
         for round in 0..<plan.warmup + plan.repeats {
             for (i, schedule) in plan.schedules.enumerated() {
                 var results: [GenerationResult] = []
                 var t: Double
                 if let limit = plan.timedPasses {
-                    let jobs = batch.map { (schedule: PassPrefixSchedule(schedule.schedule(layout: layout), limit: limit) as any DecodingSchedule, options: $0) }
-                    t = try Stopwatch.time { results = try generator.generate(jobs) }
-                    let measured = BatchStats(results.map(\.stats)).forward_passes, whole = planned[i]!.forward_passes
-                    log("\(label(round)) \(schedule): \(String(format: "%.2f", t)) s for the first \(measured) passes of \(whole)")
-                    t *= Double(whole) / Double(measured)
+                    // each image marks the same batch passes; the skipped slots are the same in every image
+                    let record = PassPrefixRecord(), inner = schedule.schedule(layout: layout)
+                    let jobs = batch.enumerated().map { k, o in
+                        (schedule: PassPrefixSchedule(inner, layout: layout, limit: limit, skip: skips[i], record: k == 0 ? record : PassPrefixRecord())
+                            as any DecodingSchedule, options: o)
+                    }
+                    let timed = ImageGenerator(model: SkippedContextModel(generator.model, record: record))
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let measured = try Stopwatch.time { results = try timed.generate(jobs) }
+                    let marks = record.finished
+                    let lead = inner.leadPasses(for: layout).count, whole = planned[i]!.forward_passes
+                    let first = Double(marks[0] - start) / 1e9, later = Double(marks.last! - marks[0]) / 1e9 / Double(marks.count - 1)
+                    let stats = BatchStats(results.map(\.stats))
+                    let inputs = Double(stats.inputs_per_pass.suffix(marks.count - 1).reduce(0, +)) / Double(marks.count - 1)
+                    t = first + later * Double(whole - lead - 1)
+                    log("\(label(round)) \(schedule): \(String(format: "%.2f", measured)) s for \(stats.forward_passes) of \(whole) passes"
+                        + (skips[i] > 0 ? " (\(skips[i]) skipped after the first)" : "")
+                        + ": through the first \(String(format: "%.2f", first)) s, then \(String(format: "%.1f", later * 1e3)) ms/pass"
+                        + " (\(String(format: "%.2f", inputs)) inputs/pass) → \(String(format: "%.1f", t)) s for the image")
+                    if round >= plan.warmup {
+                        timedMs[i].append(later * 1e3)
+                        timedInputs[i] = inputs
+                    }
                 } else {
                     t = try Stopwatch.time { results = try generator.generate(schedule, batch: batch) }
                 }
@@ -60,7 +85,7 @@ public enum Benchmark {
                 }
                 if round >= plan.warmup {
                     seconds[i].append(t / Double(plan.batch))
-                    stats[i] = merged
+                    scheduleStats[i] = merged
                 }
                 tokens = results[0].tokens
             }
@@ -69,11 +94,14 @@ public enum Benchmark {
         let generationPeak = MachineInfo.peakResidentMebibytes()
 
         var decodeSeconds: [Double] = []
-        let decoder = try plan.vq.map { try VQDecoder(uniformRandomFor: $0, seed: plan.weightSeed) }
+        let decodeGrid = plan.decodeGridSide ?? grid
+        guard (1...grid).contains(decodeGrid) else { throw BenchmarkError("the decode grid \(decodeGrid) must lie in 1…\(grid)") }
+        let decoder = try plan.decoder.map { try BuiltBenchmarkDecoder($0, seed: plan.weightSeed) }
         if let decoder {
+            let codes = (0..<decodeGrid * decodeGrid).map { tokens[($0 / decodeGrid) * grid + $0 % decodeGrid] }
             for round in 0..<plan.warmup + plan.repeats {
-                let t = try Stopwatch.time { _ = try decoder.decode(tokens: tokens, height: grid, width: grid) }
-                log("\(label(round)) \(plan.vqName) decode: \(String(format: "%.2f", t)) s")
+                let t = try Stopwatch.time { _ = try decoder.decoder.decode(tokens: codes, height: decodeGrid, width: decodeGrid) }
+                log("\(label(round)) \(plan.vqName) decode of \(decodeGrid)×\(decodeGrid) tokens: \(String(format: "%.2f", t)) s")
                 if round >= plan.warmup { decodeSeconds.append(t) }
             }
         }
@@ -93,8 +121,8 @@ public enum Benchmark {
         let floorMs = Double(bytes) / (bandwidth.bestGigabytesPerSecond * 1e9) * 1e3
         let cfgRows = plan.cfgScale > 1 ? 2 : 1
         let cells = Double(grid * grid * plan.batch)
-        var reports: [ScheduleReport] = zip(plan.schedules, zip(seconds, stats)).map { schedule, measured in
-            let (times, stats) = (measured.0, measured.1!)
+        var reports: [ScheduleReport] = plan.schedules.indices.map { i in
+            let (schedule, times, stats) = (plan.schedules[i], seconds[i], scheduleStats[i]!)
             let med = median(times), passes = stats.forward_passes
             let ms = med * Double(plan.batch) / Double(passes) * 1e3
             let inputs = Double(stats.inputs_per_pass.reduce(0, +)) / Double(passes)
@@ -107,6 +135,8 @@ public enum Benchmark {
                 achievedGigabytesPerSecond: Double(bytes) / (ms * 1e-3) / 1e9,
                 flopFloorMsPerPass: flopMs, floorBinds: flopMs > floorMs ? "flops" : "bandwidth",
                 ratioToFloor: ms / max(floorMs, flopMs), ratioToBandwidthFloor: ms / floorMs, ratioToRaster: nil,
+                timedMsPerPass: timedMs[i].isEmpty ? nil : median(timedMs[i]), timedInputsPerPass: timedInputs[i],
+                skippedPasses: skips.isEmpty ? nil : skips[i],
                 drafts: stats.drafts, accepted: stats.accepted, rejected: stats.rejected,
                 imagesPerSecond: 1 / med)
         }
@@ -114,12 +144,13 @@ public enum Benchmark {
             for i in reports.indices { reports[i].ratioToRaster = reports[i].secondsMedian / raster.secondsMedian }
         }
         let vqReport = decoder.map { d -> VQDecodeReport in
-            let flops = d.decodeFlops(height: grid, width: grid)
-            let med = median(decodeSeconds)
+            let flops = d.flops(decodeGrid), med = median(decodeSeconds)
             let rate = flops.total / med / 1e9
-            return VQDecodeReport(name: plan.vqName, gridSize: grid, imageSize: grid * d.downsample,
+            let whole = decodeGrid < grid ? d.flops(grid) : nil
+            return VQDecodeReport(name: plan.vqName, gridSize: decodeGrid, imageSize: decodeGrid * d.decoder.downsample,
                                   secondsAll: decodeSeconds, secondsMedian: med, flops: flops, achievedGflops: rate,
-                                  fractionOfMatmulPeak: rate / matmul.bestGflops)
+                                  fractionOfMatmulPeak: rate / matmul.bestGflops, imageFlops: whole,
+                                  extrapolatedImageSeconds: whole.map { med * $0.total / flops.total })
         }
         let s = built.shape
         let needed = built.residentWeightBytes + built.kvCacheBytes
@@ -140,7 +171,7 @@ public enum Benchmark {
                                loadSeconds: built.loadSeconds),
             settings: SettingsReport(condition: condition, batch: plan.batch, classLabel: plan.classLabel, cfgScale: plan.cfgScale, topK: plan.sampling.topK,
                                      temperature: plan.sampling.temperature, seed: plan.seed, warmup: plan.warmup, repeats: plan.repeats,
-                                     timedPasses: plan.timedPasses),
+                                     timedPasses: plan.timedPasses, timedFrom: plan.timedFrom),
             bandwidth: bandwidth, bandwidthSingleThread: single, matmul: matmul, floorMsPerPass: floorMs,
             schedules: reports, vqDecode: vqReport, passCosts: passCosts, peakResidentMebibytes: peak,
             peakResidentGenerationMebibytes: generationPeak,

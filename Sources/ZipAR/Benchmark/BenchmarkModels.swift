@@ -27,8 +27,7 @@ struct BuiltBenchmarkModel {
 
 extension BuiltBenchmarkModel {
     static func build(_ plan: BenchmarkPlan) throws -> BuiltBenchmarkModel {
-        let batch = plan.cfgScale > 1 ? 2 : 1
-        func kvBytes(_ s: TransformerShape, slots: Int) -> Int { batch * s.layers * s.kvHeads * slots * s.headDim * 2 * plan.precision.size }
+        func kvBytes(_ s: TransformerShape, slots: Int) -> Int { BuiltBenchmarkModel.kvBytes(plan, s, slots: slots) }
         switch plan.model {
         case .llamaGen(let c):
             var weights: GPTWeights!
@@ -64,20 +63,33 @@ extension BuiltBenchmarkModel {
         case .lumina(let l):
             var model: LuminaModel!
             let load = Stopwatch.time { model = l.model(seed: plan.weightSeed, precision: plan.precision) }
-            let generator = ImageGenerator(model: model)
-            let options = GenerationOptions(condition: .promptTokens(l.promptTokens), cfgScale: plan.cfgScale,
-                                            sampling: plan.sampling, seed: plan.seed)
-            let layout = try generator.layout(for: options.condition)
-            let s = l.config.text.shape, w = model.weights
-            return BuiltBenchmarkModel(
-                generator: generator, options: options, family: "lumina", shape: s, vocabSize: w.head.rows,
-                conditionTokens: layout.conditionTokens,
-                parameters: w.streamedParameterCount + w.embedding.rows * s.dim + w.smallParameterCount,
-                streamedParameters: w.streamedParameterCount,
-                bytesReadPerPass: w.byteCount,
-                residentWeightBytes: w.byteCount,
-                kvCacheBytes: kvBytes(s, slots: layout.slots), loadSeconds: load)
+            return try llamaLayout(model, weights: model.weights, shape: l.config.text.shape, family: "lumina",
+                                   prompt: l.promptTokens, plan: plan, loadSeconds: load)
+        case .emu3(let e):
+            var model: Emu3Model!
+            let load = Stopwatch.time { model = e.model(seed: plan.weightSeed, precision: plan.precision) }
+            return try llamaLayout(model, weights: model.weights, shape: e.config.text.shape, family: "emu3",
+                                   prompt: e.promptTokens, plan: plan, loadSeconds: load)
         }
+    }
+
+    /// Bytes of one image's KV cache (both CFG rows when guided) of `slots` slots.
+    private static func kvBytes(_ plan: BenchmarkPlan, _ s: TransformerShape, slots: Int) -> Int {
+        (plan.cfgScale > 1 ? 2 : 1) * s.layers * s.kvHeads * slots * s.headDim * 2 * plan.precision.size
+    }
+
+    /// A Llama-layout text-to-image model (Lumina-mGPT, Emu3) timed on the pre-tokenized `prompt`.
+    private static func llamaLayout(_ model: any ImageTokenModel, weights w: some LlamaLayoutWeights, shape s: TransformerShape,
+                                    family: String, prompt: [Int], plan: BenchmarkPlan, loadSeconds: Double) throws -> BuiltBenchmarkModel {
+        let generator = ImageGenerator(model: model)
+        let options = GenerationOptions(condition: .promptTokens(prompt), cfgScale: plan.cfgScale, sampling: plan.sampling, seed: plan.seed)
+        let layout = try generator.layout(for: options.condition)
+        return BuiltBenchmarkModel(
+            generator: generator, options: options, family: family, shape: s, vocabSize: w.head.rows,
+            conditionTokens: layout.conditionTokens,
+            parameters: w.streamedParameterCount + w.embedding.rows * s.dim + w.smallParameterCount,
+            streamedParameters: w.streamedParameterCount, bytesReadPerPass: w.byteCount, residentWeightBytes: w.byteCount,
+            kvCacheBytes: kvBytes(plan, s, slots: layout.slots), loadSeconds: loadSeconds)
     }
 }
 

@@ -1,11 +1,12 @@
 import Foundation
 
-/// The model a benchmark times: a LlamaGen class-to-image GPT, or a Janus-Pro or Lumina-mGPT text-to-image model
-/// (random weights at real shapes, either way).
+/// The model a benchmark times: a LlamaGen class-to-image GPT, or a Janus-Pro, Lumina-mGPT or Emu3-Gen
+/// text-to-image model (random weights at real shapes, either way).
 public enum BenchmarkModel: Sendable {
     case llamaGen(GPTConfig)
     case janus(JanusBenchModel)
     case lumina(LuminaBenchModel)
+    case emu3(Emu3BenchModel)
 
     /// The token grid's side (square grids).
     public var gridSide: Int {
@@ -13,14 +14,24 @@ public enum BenchmarkModel: Sendable {
         case .llamaGen(let g): return g.gridSize
         case .janus(let j): return j.config.gridSide
         case .lumina(let l): return l.imageSize / LuminaPrompt.pixelsPerSizeUnit * LuminaPrompt.tokensPerSizeUnit
+        case .emu3(let e): return e.grid
         }
     }
 
     /// Whether image rows end in an end-of-line token (what zipar-reference's window counts).
     public var rowsEndInLineEnd: Bool {
-        if case .lumina = self { return true }
-        return false
+        switch self {
+        case .lumina, .emu3: return true
+        case .llamaGen, .janus: return false
+        }
     }
+}
+
+/// The image decoder a benchmark times with random weights at real shapes: LlamaGen's VQ (Janus's too)
+/// or the decoder of Emu3's vision tokenizer.
+public enum BenchmarkDecoder: Sendable {
+    case vq(VQConfig)
+    case emu3(Emu3VQConfig)
 }
 
 /// A Janus model at given shapes with random weights, and the pre-tokenized prompt it is timed with
@@ -84,18 +95,27 @@ public struct BenchmarkPlan: Sendable {
     public var imageSize: Int
     /// Storage precision of the model's weight matrices (and KV cache).
     public var precision: WeightPrecision = .float32
-    /// The VQ decoder to time on one image of the grid's size; nil skips the decode.
-    public var vq: VQConfig? = .vq16
+    /// The decoder to time on one image; nil skips the decode.
+    public var decoder: BenchmarkDecoder? = .vq(.vq16)
     public var vqName = "VQ-16"
+    /// The token grid's side the decoder is timed at (nil: the image's); a smaller grid's seconds are
+    /// scaled to the image's grid by the two grids' FLOP counts and reported as extrapolated.
+    public var decodeGridSide: Int?
     public var schedules: [ScheduleSpec] = [.raster, .ziparReference(window: 8), .ziparReference(window: 4)]
     /// Untimed rounds before the timed ones (each round generates one image per schedule).
     public var warmup = 1
     /// Timed rounds; the median is reported.
     public var repeats = 3
     /// When set, each image runs only its first this many schedule passes and the whole image's seconds are
-    /// extrapolated: measured seconds per pass × the passes the schedule plans for the whole grid (not for
-    /// zipar-adaptive). Later passes attend over more slots, so the estimate is a lower bound.
+    /// extrapolated: the seconds through the first pass (the prefill) plus the mean of the others × the rest
+    /// of the passes the schedule plans for the whole grid (not for zipar-adaptive). Later passes attend
+    /// over more slots than early ones (see `timedFrom`).
     public var timedPasses: Int?
+    /// With `timedPasses`: the fraction of each schedule's passes (after the lead passes) that are planned
+    /// but not run after the first, before the timed ones, so the timed passes sit that far into the grid
+    /// (0.5: the middle, where a wavefront is at full width and attention reads the image's mean context).
+    /// Their cells hold code 0 and their KV slots zero keys and values, marked written.
+    public var timedFrom = 0.0
     /// The class of a LlamaGen model (a Janus model takes its prompt from `JanusBenchModel`).
     public var classLabel = 207
     /// Images per generate call, in the same passes; with a class model and more than one, their labels
@@ -144,7 +164,23 @@ public struct BenchmarkPlan: Sendable {
         cfgScale = 3
         sampling = SamplingOptions(temperature: 1, topK: 2000)
         schedules = [.raster, .ziparReference(window: 16)]
-        vq = nil
+        decoder = nil
+    }
+
+    /// An Emu3-Gen plan with Emu3's generation defaults (CFG 3, temperature 1, top-k 2048), bfloat16
+    /// weights, raster against zipar at window 7 (the paper's 713 passes at 90×90), and the decoder of
+    /// Emu3's vision tokenizer at its released shapes (frame 0), 8 px per token.
+    public init(modelName: String, emu3: Emu3BenchModel) {
+        self.modelName = modelName
+        self.model = .emu3(emu3)
+        let vq = Emu3VQConfig()
+        self.imageSize = emu3.grid * vq.downsample
+        precision = .bfloat16
+        cfgScale = Emu3Model.defaults.cfgScale
+        sampling = Emu3Model.defaults.options
+        schedules = [.raster, .zipar(window: 7, rowStart: .placeholder)]
+        decoder = .emu3(vq)
+        vqName = "Emu3 VQ"
     }
 
     /// The LlamaGen config (nil for another family).
@@ -164,13 +200,17 @@ public struct BenchmarkPlan: Sendable {
 
     /// Names `janus(_:)` knows.
     public static let janusNames = ["janus-pro-1b", "janus-pro-7b"]
-    /// Names `text(_:)` knows: the Janus ones and Lumina-mGPT-7B (768 px, 48×48 tokens, a 40-token prompt).
-    public static let textModelNames = janusNames + ["lumina-mgpt-7b"]
+    /// Names `text(_:)` knows: the Janus ones, Lumina-mGPT-7B (768 px, 48×48 tokens, a 40-token prompt) and
+    /// Emu3-Gen (720 px, 90×90 tokens, prompts of 23 and 55 tokens).
+    public static let textModelNames = janusNames + ["lumina-mgpt-7b", "emu3-gen"]
 
     /// A text-to-image model at its real shapes by name (`textModelNames`); nil for another name.
     public static func text(_ name: String) -> BenchmarkPlan? {
-        if name.lowercased() == "lumina-mgpt-7b" { return BenchmarkPlan(modelName: "lumina-mgpt-7b", lumina: .lumina7B) }
-        return janus(name)
+        switch name.lowercased() {
+        case "lumina-mgpt-7b": return BenchmarkPlan(modelName: "lumina-mgpt-7b", lumina: .lumina7B)
+        case "emu3-gen": return BenchmarkPlan(modelName: "emu3-gen", emu3: .emu3Gen)
+        default: return janus(name)
+        }
     }
 
     /// Janus-Pro-1B or -7B at 384 px (24×24 tokens) with a 17-token prompt; nil for another name.
@@ -222,7 +262,7 @@ public struct BenchmarkPlan: Sendable {
     }
 
     private mutating func smallParts() {
-        vq = BenchmarkPlan.smokeVQ
+        decoder = .vq(BenchmarkPlan.smokeVQ)
         vqName = "VQ-smoke"
         bandwidthBytes = 32 << 20
         bandwidthRepeats = 2

@@ -32,7 +32,7 @@ public struct BenchmarkReport: Codable, Sendable {
 /// The GPT that was timed.
 public struct ModelReport: Codable, Sendable {
     public var name: String
-    /// "llamagen" or "janus".
+    /// "llamagen", "janus", "lumina" or "emu3".
     public var family: String
     public var dim: Int
     public var layers: Int
@@ -81,6 +81,8 @@ public struct SettingsReport: Codable, Sendable {
     public var repeats: Int
     /// Schedule passes timed per image when the whole image's seconds are extrapolated; nil: whole images.
     public var timedPasses: Int?
+    /// Fraction of each schedule's passes planned but not run before the timed ones (`BenchmarkPlan.timedFrom`).
+    public var timedFrom: Double
 }
 
 /// One schedule's timings (each image one full `ImageGenerator.generate` call).
@@ -116,6 +118,13 @@ public struct ScheduleReport: Codable, Sendable {
     public var ratioToBandwidthFloor: Double
     /// secondsMedian / raster's secondsMedian in the same run (nil when raster was not run).
     public var ratioToRaster: Double?
+    /// Extrapolated images: the median milliseconds of the timed passes after the first (the prefill), the
+    /// per-pass figure the whole image is extrapolated from; nil for whole images.
+    public var timedMsPerPass: Double?
+    /// Extrapolated images: inputs per pass in those timed passes (`inputsPerPass` is the whole grid's).
+    public var timedInputsPerPass: Double?
+    /// Extrapolated images: the passes planned but not run between the first and the timed ones.
+    public var skippedPasses: Int?
     /// zipar-adaptive: drafts proposed, accepted and rejected in the last timed image (with random weights
     /// the acceptance says nothing about a trained model; the passes it leads to are what is timed).
     public var drafts: Int
@@ -125,10 +134,12 @@ public struct ScheduleReport: Codable, Sendable {
     public var imagesPerSecond: Double
 }
 
-/// The VQ decoder's time for one image of the grid's size.
+/// The decoder's time for one image of `gridSize`² tokens (the benchmark's grid, or a smaller one).
 public struct VQDecodeReport: Codable, Sendable {
     public var name: String
+    /// Tokens per side of the grid decoded.
     public var gridSize: Int
+    /// Pixels per side of the image decoded.
     public var imageSize: Int
     public var secondsAll: [Double]
     public var secondsMedian: Double
@@ -137,4 +148,8 @@ public struct VQDecodeReport: Codable, Sendable {
     public var achievedGflops: Double
     /// achievedGflops / the matmul probe's best.
     public var fractionOfMatmulPeak: Double
+    /// A smaller grid than the benchmark's: the FLOPs of the benchmark's grid, nil otherwise.
+    public var imageFlops: VQDecodeFlops?
+    /// secondsMedian × imageFlops.total / flops.total: the benchmark grid's decode, extrapolated.
+    public var extrapolatedImageSeconds: Double?
 }

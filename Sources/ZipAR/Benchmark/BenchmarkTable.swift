@@ -62,8 +62,19 @@ extension BenchmarkReport {
                      + (adaptive ? "; zipar-adaptive: passes and drafts of the last timed image, every round has the same seed; with random "
                         + "weights its acceptance says nothing about quality or a trained model, only its passes and time count)" : ")"))
         if let n = s.timedPasses {
-            lines.append("(extrapolated: each image ran its first \(n) schedule passes, after the lead passes; s/image = measured s/pass × "
-                         + "the passes the schedule plans for the whole grid, a lower bound as later passes attend over more slots)")
+            let skipped = s.timedFrom > 0
+                ? ", except that the passes after the first up to \(f(s.timedFrom * 100, 0))% of the schedule's were planned and not run "
+                    + "(their cells code 0, their KV slots zero and marked written)"
+                : ""
+            lines.append("(extrapolated: each image ran its first \(n) schedule passes, after the lead passes\(skipped); s/image = the seconds "
+                         + "through the first pass (the prefill) + the mean ms/pass of the other \(n - 1) (median over rounds) × the rest of the "
+                         + "passes the schedule plans for the whole grid; later passes attend over more slots than the timed ones)")
+            for r in schedules {
+                guard let ms = r.timedMsPerPass, let inputs = r.timedInputsPerPass else { continue }
+                let from = (r.skippedPasses ?? 0) + 2
+                lines.append("  \(r.name): passes \(from)–\(from + n - 2) timed, \(f(ms, 1)) ms/pass at \(f(inputs, 2)) inputs/pass (the whole grid averages "
+                             + "\(f(r.inputsPerPass, 2))) → \(f(r.secondsMedian, 1)) s (\(f(r.secondsMedian / 60, 1)) min) per image")
+            }
         }
         lines.append("")
         if let v = vqDecode {
@@ -71,6 +82,10 @@ extension BenchmarkReport {
                          + "\(f(v.secondsMedian, 2)) s (median of \(v.secondsAll.count)); \(f(v.flops.total / 1e9, 1)) GFLOP "
                          + "(3×3 and 1×1 convs, attention products) → \(f(v.achievedGflops, 1)) GFLOP/s, "
                          + "\(f(v.fractionOfMatmulPeak, 2)) of the sgemm peak")
+            if let whole = v.imageFlops, let seconds = v.extrapolatedImageSeconds {
+                lines.append("  \(m.gridHeight)×\(m.gridWidth) tokens → \(m.imageSize)×\(m.imageSize) px (extrapolated by FLOPs, "
+                             + "\(f(whole.total / 1e9, 1)) GFLOP): \(f(seconds, 1)) s")
+            }
         }
         if !passCosts.isEmpty {
             let rows = s.cfgScale > 1 ? " × 2 CFG rows" : ""

@@ -77,6 +77,13 @@ public final class KVCache {
         }
     }
 
+    /// Marks `slot` written in every row without storing anything (it keeps its zero key and value): a
+    /// benchmark's stand-in for the passes it plans but does not run, so attention reads as many slots as
+    /// a real image's does there.
+    func markWritten(slot: Int) {
+        for b in 0..<batch { written[b * slots + slot] = true }
+    }
+
     /// Bytes of the keys and values of every layer.
     public var byteCount: Int { 2 * layers * bytesPerLayer }
 

@@ -21,6 +21,9 @@ public final class Emu3Model: ImageTokenModel {
     public let gridHeight: Int, gridWidth: Int
     /// The negative prompt of the unconditional branch.
     public var negativePrompt = Emu3Prompt.defaultNegative
+    /// The negative prompt pre-tokenized (BOS … `<|image token|>`); when set it replaces `negativePrompt`
+    /// (a model without a tokenizer, as `zipar bench` builds).
+    public var negativePromptTokens: [Int]?
     let stack: TransformerStack
     private let x = GrowableBuffer(), normed = GrowableBuffer(), logits = GrowableBuffer()
 
@@ -57,7 +60,7 @@ public final class Emu3Model: ImageTokenModel {
     /// The rows are as long as the longer of prompt and negative prompt with or without guidance, so the
     /// layout (what schedules are built for) does not depend on it.
     public func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning {
-        var rows = [try ids(condition), try prompt.tokens(negativePrompt, height: gridHeight, width: gridWidth)]
+        var rows = [try ids(condition), try negativePromptTokens ?? prompt.tokens(negativePrompt, height: gridHeight, width: gridWidth)]
         for ids in rows {
             guard !ids.isEmpty, ids.allSatisfy({ (0..<config.text.vocab_size).contains($0) }) else {
                 throw GenerationError.wrongCondition(expected: "prompt tokens inside its vocabulary of \(config.text.vocab_size)")

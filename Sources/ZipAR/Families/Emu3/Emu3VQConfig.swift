@@ -21,6 +21,9 @@ public struct Emu3VQConfig: Decodable, Equatable, Sendable {
              channel_multiplier, num_res_blocks, attn_resolutions, hidden_size, num_attention_heads
     }
 
+    /// The released vision tokenizer's values (the defaults above).
+    public init() {}
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T { try c.decodeIfPresent(T.self, forKey: key) ?? fallback }

@@ -106,7 +106,11 @@ struct Emu3VQWeights {
     let convOut: ConvWeights
 
     init(config c: Emu3VQConfig, checkpoint: Checkpoint, prefix: String) throws {
-        let read: WeightReader = { name, shape in try checkpoint.floats(prefix + name, shape: shape) }
+        try self.init(config: c) { name, shape in try checkpoint.floats(prefix + name, shape: shape) }
+    }
+
+    /// The weights `read` gives by transformers' names (without the `vqmodel.` prefix) and stored shapes.
+    init(config c: Emu3VQConfig, read: @escaping WeightReader) throws {
         let e = c.embed_dim, latent = c.latent_channels, levelsCount = c.channel_multiplier.count
         codebook = try read("quantize.embedding.weight", [c.codebook_size, e])
         postQuant = try ConvWeights(Emu3VQWeights.lastTemporalTap(read, depth: 3, spatial: 1), "post_quant_conv.conv", cin: e, cout: latent, kernel: 1)

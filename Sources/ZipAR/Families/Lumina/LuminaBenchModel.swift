@@ -41,25 +41,23 @@ public struct LuminaBenchModel: Sendable {
     }
 }
 
-extension LuminaWeights {
-    /// Random weights at `config`'s shapes with a head of `codes` rows, built fast for benchmarks.
+extension LuminaWeights: LlamaLayoutWeights {
+    /// Random weights at `config`'s shapes with a head of `codes` rows (uniform, std 0.02; norms 1, q/k norm
+    /// biases 0), built fast for benchmarks.
     public init(randomFor config: LuminaConfig, codes: Int, seed: UInt64, precision: WeightPrecision) {
-        var seeds = RandomSource(seed: seed)
-        func values(_ rows: Int, _ cols: Int) -> [Float] { uniformRandomFloats(count: rows * cols, std: 0.02, seed: seeds.next()) }
         let s = config.text.shape
-        embedding = .random(rows: config.text.vocab_size, cols: s.dim, seed: seeds.next())
-        layers = (0..<s.layers).map { _ in DecoderLayerWeights.filled(s, precision: precision, values: values) }
+        let r = RandomLlamaWeights(shape: s, vocab: config.text.vocab_size, codes: codes, seed: seed, precision: precision)
+        embedding = r.embedding
+        layers = r.layers
+        norm = r.norm
+        head = r.head
         let q = s.heads * s.headDim, k = s.kvHeads * s.headDim
         qkNorms = (0..<s.layers).map { _ in
             QKNormWeights(queryWeight: [Float](repeating: 1, count: q), queryBias: [Float](repeating: 0, count: q),
                           keyWeight: [Float](repeating: 1, count: k), keyBias: [Float](repeating: 0, count: k))
         }
-        norm = [Float](repeating: 1, count: s.dim)
-        head = WeightMatrix(rows: codes, cols: s.dim, values(codes, s.dim), precision: precision)
     }
 
-    /// Elements of the matrices one pass streams (layers and the image-row head).
-    var streamedParameterCount: Int { (layers.flatMap(\.matrices) + [head]).reduce(0) { $0 + $1.rows * $1.cols } }
-    /// Float32 parameters beside the matrices (norms, q/k norms).
-    var smallParameterCount: Int { norm.count + layers.reduce(0) { $0 + $1.normCount } + qkNorms.reduce(0) { $0 + $1.parameterCount } }
+    /// The q/k LayerNorms' weights and biases.
+    var extraSmallParameterCount: Int { qkNorms.reduce(0) { $0 + $1.parameterCount } }
 }

@@ -10,8 +10,8 @@ struct Eval: ParsableCommand {
         every schedule), decodes them and scores them with a glyph classifier: the share recognised as the \
         class asked for, and the Fréchet distance between the classifier's features of the generated images \
         and of held-out real ones (the classifier folder's fd_reference.safetensors). With no model \
-        arguments: the embedded glyph model and its classifier. With --prompts --model DIR: a text glyph \
-        model on held-out captions, also scoring the glyph and background colours.
+        arguments: the embedded glyph model and its classifier. With --prompts: the embedded text glyph \
+        model (or --model DIR, another one) on held-out captions, also scoring the glyph and background colours.
         """)
 
     @OptionGroup(title: "GPT") var gpt: GPTOptions
@@ -39,7 +39,7 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Images generated together in the same passes (1: one after another). The images, and so the scores, are the same whatever the batch size.")
     var batchSize: Int = 72
 
-    @Flag(help: "Score a text-to-image --model DIR instead (a text glyph model, docs/text-model.md): held-out captions (--captions) drawn with each schedule, caption i with seed --seed + i; character accuracy, glyph and background colour accuracy (measured from the pixels against the captions' palette) and FD (against the model folder's fd_reference.safetensors when it has one).")
+    @Flag(help: "Score a text-to-image model instead (the embedded text glyph model, or --model DIR; docs/text-model.md): held-out captions (--captions) drawn with each schedule, caption i with seed --seed + i; character accuracy, glyph and background colour accuracy (measured from the pixels against the captions' palette) and FD (against the model folder's fd_reference.safetensors when it has one).")
     var prompts = false
 
     @Option(help: ArgumentHelp("Captions file for --prompts (default: the model folder's eval_captions.json).", valueName: "file"))

@@ -130,7 +130,9 @@ struct Generate: ParsableCommand {
         let generator = ImageGenerator(model: family.model)
         let spec = try scheduleSpec(width: family.model.gridWidth, lineEnd: family.model.rowsEndInLineEnd)
         if gpt.isDefault && !quiet {
-            FileHandle.standardError.write("zipar: using the embedded default model (glyphs 0-9 A-Z; see README)\n".data(using: .utf8)!)
+            let which = prompt.isEmpty ? "class-label glyph model (0-9 A-Z)"
+                : "text glyph model (a character 0-9 A-Z and two of twelve colours; docs/text-model.md)"
+            FileHandle.standardError.write("zipar: using the embedded \(which)\n".data(using: .utf8)!)
         }
         var images: [RGBImage] = [], orders: [RGBImage] = []
         let all = jobs.enumerated().map { k, job in

@@ -61,3 +61,20 @@ public struct BatchInput: Equatable, Sendable {
         self.visibility = visibility
     }
 }
+
+/// The condition token id marking a slot a row leaves empty (an unconditional prompt shorter than the
+/// conditional one, or left out): such inputs are not run at all.
+let absentConditionToken = -1
+
+/// The inputs of `batch` a family runs: all but condition tokens that are `absentConditionToken` in their
+/// row's condition. `kept` lists their batch indices in order; `index[e]` is input e's place among them,
+/// −1 when it was skipped.
+func presentInputs(_ batch: [BatchInput], conditions: [[Int]]) -> (kept: [Int], index: [Int]) {
+    var kept: [Int] = [], index = [Int](repeating: -1, count: batch.count)
+    for (e, entry) in batch.enumerated() {
+        if case .condition(let k) = entry.input.source, conditions[entry.row][k] == absentConditionToken { continue }
+        index[e] = kept.count
+        kept.append(e)
+    }
+    return (kept, index)
+}

@@ -28,7 +28,7 @@ public final class Emu3Model: ImageTokenModel {
     private let x = GrowableBuffer(), normed = GrowableBuffer(), logits = GrowableBuffer()
 
     /// Condition tokens of a row that are absent (the padding of the shorter prompt).
-    static let absent = -1
+    static let absent = absentConditionToken
 
     public init(config: Emu3Config, weights: Emu3Weights, prompt: Emu3Prompt, height: Int, width: Int) {
         precondition(height > 0 && width > 0, "a grid of at least one token")
@@ -78,12 +78,7 @@ public final class Emu3Model: ImageTokenModel {
     public func forward(batch: [BatchInput], conditions: [[Int]], cache: KVCache, logitsFor: [Int]) -> UnsafeBufferPointer<Float> {
         let dim = config.text.hidden_size, v = prompt.vocabulary
         let padding = conditions.map { row in row.prefix { $0 == Emu3Model.absent }.count }
-        var kept: [Int] = [], index = [Int](repeating: -1, count: batch.count)
-        for (e, entry) in batch.enumerated() {
-            if case .condition(let k) = entry.input.source, conditions[entry.row][k] == Emu3Model.absent { continue }
-            index[e] = kept.count
-            kept.append(e)
-        }
+        let (kept, index) = presentInputs(batch, conditions: conditions)
         let x = self.x.reserve(max(kept.count, 1) * dim)
         for (j, e) in kept.enumerated() {
             let entry = batch[e]

@@ -20,7 +20,7 @@ public final class LuminaModel: ImageTokenModel {
     private let x = GrowableBuffer(), normed = GrowableBuffer(), logits = GrowableBuffer()
 
     /// Condition tokens of the unconditional row that are absent (raster's unbatched context).
-    static let absent = -1
+    static let absent = absentConditionToken
 
     /// `imageSize` must have a size token in `prompt` (what `load` checks, with its error).
     public init(config: LuminaConfig, weights: LuminaWeights, prompt: LuminaPrompt, imageSize: Int) {
@@ -76,13 +76,7 @@ public final class LuminaModel: ImageTokenModel {
 
     public func forward(batch: [BatchInput], conditions: [[Int]], cache: KVCache, logitsFor: [Int]) -> UnsafeBufferPointer<Float> {
         let dim = config.text.hidden_size
-        // absent condition tokens (raster's unconditional prompt slots) are not run at all
-        var kept: [Int] = [], index = [Int](repeating: -1, count: batch.count)
-        for (e, entry) in batch.enumerated() {
-            if case .condition(let k) = entry.input.source, conditions[entry.row][k] == LuminaModel.absent { continue }
-            index[e] = kept.count
-            kept.append(e)
-        }
+        let (kept, index) = presentInputs(batch, conditions: conditions)
         let x = self.x.reserve(max(kept.count, 1) * dim)
         for (j, e) in kept.enumerated() {
             let entry = batch[e]

@@ -78,3 +78,19 @@ func presentInputs(_ batch: [BatchInput], conditions: [[Int]]) -> (kept: [Int], 
     }
     return (kept, index)
 }
+
+/// Writes the embedding of each kept input `batch[kept[j]]` to `x + j·dim`: a condition token's own id, an
+/// image token's id from `imageID(code)`, an end-of-line token's `lineEnd`.
+func embedInputs(_ batch: [BatchInput], kept: [Int], conditions: [[Int]], embedding: EmbeddingRows,
+                 imageID: (Int) -> Int, lineEnd: Int, into x: UnsafeMutablePointer<Float>, dim: Int) {
+    for (j, e) in kept.enumerated() {
+        let entry = batch[e]
+        let id: Int
+        switch entry.input.source {
+        case .condition(let k): id = conditions[entry.row][k]
+        case .token(let code): id = imageID(code)
+        case .lineEnd: id = lineEnd
+        }
+        embedding.copyRow(id, to: x + j * dim)
+    }
+}

@@ -14,23 +14,23 @@ enum AttentionBlock {
         let scores = ws.scores.pointer
         // scores[i, j] = Σ_c q[c, i] · k[c, j] · C^−½
         sgemm(m: n, n: n, k: channels, a: q, transA: true, b: k, c: scores, alpha: Float(1 / Double(channels).squareRoot()))
-        for i in 0..<n { softmax(scores + i * n, count: n) }
+        for i in 0..<n { softmaxRow(scores + i * n, count: n) }
         // b[c, i] = Σ_j v[c, j] · scores[i, j]
         sgemm(m: channels, n: n, k: n, a: v, b: scores, transB: true, c: ws.b.pointer)
         Conv2D.apply(w.projOut, input: ws.b.pointer, height: height, width: width, output: ws.a.pointer,
                      accumulate: true, workspace: ws)
     }
+}
 
-    /// In-place softmax of one row.
-    private static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var top = -Float.infinity
-        for i in 0..<count { top = max(top, row[i]) }
-        var total: Float = 0
-        for i in 0..<count {
-            let e = Foundation.exp(row[i] - top)
-            row[i] = e
-            total += e
-        }
-        for i in 0..<count { row[i] /= total }
+/// In-place softmax of one row of `count` floats (the VQ decoders' attention).
+func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
+    var top = -Float.infinity
+    for i in 0..<count { top = max(top, row[i]) }
+    var total: Float = 0
+    for i in 0..<count {
+        let e = Foundation.exp(row[i] - top)
+        row[i] = e
+        total += e
     }
+    for i in 0..<count { row[i] /= total }
 }

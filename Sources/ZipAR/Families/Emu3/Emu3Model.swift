@@ -80,16 +80,8 @@ public final class Emu3Model: ImageTokenModel {
         let padding = conditions.map { row in row.prefix { $0 == Emu3Model.absent }.count }
         let (kept, index) = presentInputs(batch, conditions: conditions)
         let x = self.x.reserve(max(kept.count, 1) * dim)
-        for (j, e) in kept.enumerated() {
-            let entry = batch[e]
-            let id: Int
-            switch entry.input.source {
-            case .condition(let k): id = conditions[entry.row][k]
-            case .token(let code): id = v.visualIDs[code]
-            case .lineEnd: id = v.endOfLine
-            }
-            weights.embedding.copyRow(id, to: x + j * dim)
-        }
+        embedInputs(batch, kept: kept, conditions: conditions, embedding: weights.embedding,
+                    imageID: { v.visualIDs[$0] }, lineEnd: v.endOfLine, into: x, dim: dim)
         if !kept.isEmpty {
             stack.run(x, batch: kept.map { batch[$0] }, cache: cache, rotaryShift: padding.contains { $0 > 0 } ? padding : nil)
         }

@@ -99,7 +99,7 @@ struct Emu3VQOps {
                         let qh = all.baseAddress! + head * d * n, kh = qh + c * n, vh = kh + c * n
                         // scores[i, j] = Σ_d q[d, i] · k[d, j] · scale
                         sgemm(m: n, n: n, k: d, a: qh, transA: true, b: kh, c: s.baseAddress!, alpha: scale)
-                        for i in 0..<n { Emu3VQOps.softmax(s.baseAddress! + i * n, count: n) }
+                        for i in 0..<n { softmaxRow(s.baseAddress! + i * n, count: n) }
                         // mixed[d, i] = Σ_j v[d, j] · scores[i, j]
                         sgemm(m: d, n: n, k: n, a: vh, b: s.baseAddress!, transB: true, c: m.baseAddress! + head * d * n)
                     }
@@ -107,17 +107,5 @@ struct Emu3VQOps {
             }
         }
         return zip(x, conv(a.out, mixed, h, wd)).map { $0 + $1 }
-    }
-
-    private static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var top = -Float.infinity
-        for i in 0..<count { top = max(top, row[i]) }
-        var total: Float = 0
-        for i in 0..<count {
-            let e = Foundation.exp(row[i] - top)
-            row[i] = e
-            total += e
-        }
-        for i in 0..<count { row[i] /= total }
     }
 }

@@ -78,16 +78,8 @@ public final class LuminaModel: ImageTokenModel {
         let dim = config.text.hidden_size
         let (kept, index) = presentInputs(batch, conditions: conditions)
         let x = self.x.reserve(max(kept.count, 1) * dim)
-        for (j, e) in kept.enumerated() {
-            let entry = batch[e]
-            let id: Int
-            switch entry.input.source {
-            case .condition(let k): id = conditions[entry.row][k]
-            case .token(let code): id = prompt.imageIDs[code]
-            case .lineEnd: id = prompt.endOfLine
-            }
-            weights.embedding.copyRow(id, to: x + j * dim)
-        }
+        embedInputs(batch, kept: kept, conditions: conditions, embedding: weights.embedding,
+                    imageID: { prompt.imageIDs[$0] }, lineEnd: prompt.endOfLine, into: x, dim: dim)
         if !kept.isEmpty { stack.run(x, batch: kept.map { batch[$0] }, cache: cache) }
         let rows = logitsFor.map { index[$0] }
         precondition(rows.allSatisfy { $0 >= 0 }, "logits asked of an absent input")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs ZipAR's libFuzzer targets (tools/fuzz/), one after another, each for SECONDS (default 30), under
-# nice -n 19. Seeds come from the test fixtures; the growing corpora and any crashing inputs stay in
+# Runs ZipAR's libFuzzer targets (tools/fuzz/), each for SECONDS (default 30): FUZZ_JOBS at a time (default
+# 1, one after another), under nice -n FUZZ_NICE (default 19). Two invocations with different targets may run
+# side by side. Seeds come from the test fixtures; the growing corpora and any crashing inputs stay in
 # tools/work/fuzz/ (not committed). Prints one summary line per target (executions, coverage, findings)
 # and exits non-zero if any target found a crash, a leak, a timeout or an allocation past the limits.
 #
@@ -20,7 +21,10 @@ mkdir -p "$work/bin"
 # code are still findings in every target, the tokenizer's included.
 export LSAN_OPTIONS="suppressions=$PWD/tools/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fuzzer=$work/bin/zipar-fuzz
-cp .build-fuzz/release/zipar-fuzz "$fuzzer"
+jobs_at_once=${FUZZ_JOBS:-1}
+niceness=${FUZZ_NICE:-19}
+# Copied and renamed, so that another invocation's running copy is left alone.
+cp .build-fuzz/release/zipar-fuzz "$fuzzer.$$" && mv "$fuzzer.$$" "$fuzzer"
 
 # Seed corpora from the fixtures.
 seed() {  # seed TARGET FILE...
@@ -28,7 +32,7 @@ seed() {  # seed TARGET FILE...
     local t=$1; shift
     for f in "$@"; do cp "$f" "$work/seeds/$t/$(echo "$f" | tr '/' '_')"; done
 }
-rm -rf "$work/seeds"
+for t in "${targets[@]}"; do rm -rf "$work/seeds/$t"; done
 seed safetensors $(find $fixtures Sources/zipar/DefaultModel -name '*.safetensors' -size -100k)
 seed zip $fixtures/pt/*.pt $fixtures/conformance/*/*/model.pt
 mkdir -p "$work/seeds/pickle"
@@ -68,21 +72,20 @@ declare -A parsers=(
     [yaml]="MiniYAML.swift ChameleonVQGAN.swift"
 )
 
-status=0
-for t in "${targets[@]}"; do
+run_target() {  # run_target TARGET: fuzzes it, then writes its summary to $work/TARGET.summary
+    local t=$1 dict=() log="$work/$1.log" runs cov found
     mkdir -p "$work/corpus/$t" "$work/findings/$t"
-    dict=(); case $t in safetensors|config|tokens|tokenizer) dict=(-dict=tools/fuzz/json.dict) ;; esac
-    log="$work/$t.log"
+    case $t in safetensors|config|tokens|tokenizer) dict=(-dict=tools/fuzz/json.dict) ;; esac
     # Limits: 2 GB resident, no single allocation over 256 MB, 10 s per input.
-    ZIPAR_FUZZ_TARGET=$t nice -n 19 "$fuzzer" "$work/corpus/$t" "$work/seeds/$t" "${dict[@]}" \
+    ZIPAR_FUZZ_TARGET=$t nice -n "$niceness" "$fuzzer" "$work/corpus/$t" "$work/seeds/$t" "${dict[@]}" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 \
-        -artifact_prefix="$work/findings/$t/" -print_final_stats=1 > "$log" 2>&1 || status=1
+        -artifact_prefix="$work/findings/$t/" -print_final_stats=1 > "$log" 2>&1 || true
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo "?")
     cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*' || echo "cov: ?")
     found=$(ls "$work/findings/$t" | wc -l)
-    echo "fuzz $t: ${seconds}s, $runs executions, $cov, corpus $(ls "$work/corpus/$t" | wc -l) files, findings $found"
+    { echo "fuzz $t: ${seconds}s, $runs executions, $cov, corpus $(ls "$work/corpus/$t" | wc -l) files, findings $found"
     # Edges reached in the parser's own files, replaying the corpus (libFuzzer's -print_coverage).
-    { ZIPAR_FUZZ_TARGET=$t nice -n 19 "$fuzzer" "$work/corpus/$t" -runs=0 -print_coverage=1 -artifact_prefix="$work/findings/$t/replay-" 2>&1 || true; } \
+    { ZIPAR_FUZZ_TARGET=$t nice -n "$niceness" "$fuzzer" "$work/corpus/$t" -runs=0 -print_coverage=1 -artifact_prefix="$work/findings/$t/replay-" 2>&1 || true; } \
         | awk -v files="${parsers[$t]}" '
             BEGIN { n = split(files, f, " ") }
             /^(UN)?COVERED_FUNC:/ {
@@ -90,6 +93,17 @@ for t in "${targets[@]}"; do
                 for (i = 1; i <= n; i++) if (index($NF, "/" f[i] ":")) { hit[f[i]] += e[1]; all[f[i]] += e[2] }
             }
             END { for (i = 1; i <= n; i++) printf "    %s: %d of %d edges\n", f[i], hit[f[i]], all[f[i]] }'
-    [ "$found" -eq 0 ] || { status=1; ls "$work/findings/$t" | sed 's/^/    /'; }
+      ls "$work/findings/$t" | sed 's/^/    finding: /'; } > "$work/$t.summary"
+}
+
+for t in "${targets[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_at_once" ]; do wait -n || true; done
+    run_target "$t" &
+done
+wait
+status=0
+for t in "${targets[@]}"; do
+    cat "$work/$t.summary"
+    [ -z "$(ls "$work/findings/$t")" ] || status=1
 done
 exit $status

@@ -14,6 +14,8 @@ public struct APIError: Error, HTTPResponseError, Equatable {
     public var code: String?
     /// Seconds a client should wait before retrying (sent as Retry-After).
     public var retryAfter: Int?
+    /// True when the connection closes after this answer (sent as `Connection: close`).
+    public var closesConnection = false
 
     public init(status: HTTPResponse.Status, message: String, type: String, param: String? = nil, code: String? = nil,
                 retryAfter: Int? = nil) {
@@ -36,6 +38,7 @@ public struct APIError: Error, HTTPResponseError, Equatable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if closesConnection { headers[.connection] = "close" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(body))))
     }
 

@@ -3,13 +3,15 @@ import ZipAR
 
 /// The pass loop on the generation thread, with continuous batching: between passes it drops cancelled
 /// images and admits waiting ones (up to `parallel`) into a `ContinuousBatch`, runs one pass of all of them,
-/// queues partial images as grids fill and hands finished images to `decodeQueue`. Each image keeps its own
+/// queues partial images as grids fill and hands finished images to `decodeQueue`; images past their deadline
+/// leave the queue or the batch at the boundary. Every pass and image is recorded in `metrics`. Each image keeps its own
 /// cache rows, so it is bit-identical whatever joins or leaves around it. It returns when nothing runs or
 /// waits.
 final class BatchLoop: @unchecked Sendable {
     private let model: ServedModel
     private let waiting: WaitingQueue
     private let cancelled: CancelledSet
+    private let metrics: ServerMetrics
     private let decodeQueue: DispatchQueue
     private let parallel: Int
     private var batch: ContinuousBatch?
@@ -28,10 +30,12 @@ final class BatchLoop: @unchecked Sendable {
         mutating func passShared(by images: Int) { sharedWith = max(sharedWith, images) }
     }
 
-    init(model: ServedModel, waiting: WaitingQueue, cancelled: CancelledSet, decodeQueue: DispatchQueue, parallel: Int) {
+    init(model: ServedModel, waiting: WaitingQueue, cancelled: CancelledSet, metrics: ServerMetrics, decodeQueue: DispatchQueue,
+         parallel: Int) {
         self.model = model
         self.waiting = waiting
         self.cancelled = cancelled
+        self.metrics = metrics
         self.decodeQueue = decodeQueue
         self.parallel = parallel
     }
@@ -41,10 +45,13 @@ final class BatchLoop: @unchecked Sendable {
         var passes = 0
         while true {
             dropCancelled()
+            dropExpired()
             admit(with: generator)
             guard let batch, !batch.isEmpty else { return }
             for id in batch.members { members[id]?.passShared(by: batch.count) }
+            let images = batch.count, start = ContinuousClock.now
             let finished = batch.step()
+            metrics.recordPass(seconds: start.duration(to: .now).seconds, images: images)
             sendPartials(batch)
             for (id, result) in finished { complete(id, result) }
             passes += 1
@@ -60,6 +67,26 @@ final class BatchLoop: @unchecked Sendable {
             members.removeValue(forKey: id)?.pending.events.finish(throwing: CancellationError())
             waiting.finish(id)
             cancelled.remove(id)
+            metrics.recordImage(.cancelled)
+        }
+    }
+
+    /// Images past their deadline leave the queue and the batch with a 504 `deadline_exceeded`.
+    private func dropExpired() {
+        let now = ContinuousClock.now
+        var expired = waiting.removeExpired(at: now)
+        if let batch {
+            for id in batch.members {
+                guard let deadline = members[id]?.pending.deadline, deadline <= now, let member = members.removeValue(forKey: id) else { continue }
+                batch.remove(id)
+                waiting.finish(id)
+                expired.append(member.pending)
+            }
+        }
+        for pending in expired {
+            cancelled.remove(pending.id)
+            pending.events.finish(throwing: APIError.deadlineExceeded(pending.job.timeout ?? 0))
+            metrics.recordImage(.expired)
         }
     }
 
@@ -80,12 +107,14 @@ final class BatchLoop: @unchecked Sendable {
                     batch.remove(pending.id)
                     continue
                 }
+                metrics.recordAdmission(waited: pending.queuedAt.duration(to: .now).seconds)
                 members[pending.id] = Member(pending: pending)
             } catch {
                 guard waiting.remove(pending.id) != nil else { continue }
                 let reported: Error = error is GenerationError || error is ContinuousBatchError
                     ? APIError.invalid("\(error)", param: "prompt") : error
                 pending.events.finish(throwing: reported)
+                metrics.recordImage(.failed)
             }
         }
     }
@@ -117,16 +146,19 @@ final class BatchLoop: @unchecked Sendable {
         waiting.finish(id, seconds: result.stats.seconds)
         let wasCancelled = cancelled.contains(id)
         cancelled.remove(id)
-        guard !wasCancelled else { return }
-        let model = self.model
+        guard !wasCancelled else { return metrics.recordImage(.cancelled) }
+        let model = self.model, metrics = self.metrics
         decodeQueue.async {
             do {
                 let png = try ImageRendering.png(result, model: model)
+                metrics.recordImage(.completed, generation: result.stats.seconds,
+                                    latency: member.pending.queuedAt.duration(to: .now).seconds)
                 member.pending.events.yield(.completed(GeneratedImage(png: png, seed: member.pending.job.options.seed,
                                                                       stats: result.stats, batchSize: member.sharedWith)))
                 member.pending.events.finish()
             } catch {
                 member.pending.events.finish(throwing: error)
+                metrics.recordImage(.failed)
             }
         }
     }

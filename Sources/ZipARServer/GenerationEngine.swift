@@ -26,6 +26,8 @@ public actor GenerationEngine: Service {
 
     public nonisolated let model: ServedModel
     public nonisolated let limits: Limits
+    /// What `/metrics` reports about this engine.
+    public nonisolated let metrics = ServerMetrics()
     private let generator: Confined<ImageGenerator>
     private let generationQueue = DispatchQueue(label: "zipar.engine.generate")
     private let cancelled = CancelledSet()
@@ -41,7 +43,7 @@ public actor GenerationEngine: Service {
         self.model = model
         self.limits = limits
         generator = Confined(ImageGenerator(model: model.loaded.model))
-        loop = BatchLoop(model: model, waiting: waiting, cancelled: cancelled,
+        loop = BatchLoop(model: model, waiting: waiting, cancelled: cancelled, metrics: metrics,
                          decodeQueue: DispatchQueue(label: "zipar.engine.decode"), parallel: limits.parallel)
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -54,10 +56,11 @@ public actor GenerationEngine: Service {
 
     /// Queues `jobs` (all or none) and returns one event stream per job, in order. Dropping or cancelling a
     /// stream's consumer cancels its image: a waiting image leaves the queue, a running one leaves the batch
-    /// at the next pass boundary.
+    /// at the next pass boundary. A job's `timeout` counts from now.
     public func submit(_ jobs: [ImageJob]) throws -> [AsyncThrowingStream<ImageEvent, Error>] {
         if draining { throw EngineError.draining }
         guard waiting.count + jobs.count <= limits.maxQueue else { throw EngineError.queueFull(retryAfter: retryAfter()) }
+        let now = ContinuousClock.now
         return jobs.map { job in
             nextID += 1
             let id = nextID
@@ -67,7 +70,7 @@ public actor GenerationEngine: Service {
                 cancelled.insert(id)
                 Task { await self?.dropWaiting(id) }
             }
-            waiting.append(Pending(id: id, job: job, events: continuation))
+            waiting.append(Pending(id: id, job: job, events: continuation, queuedAt: now))
             wake.yield()
             return stream
         }
@@ -82,7 +85,10 @@ public actor GenerationEngine: Service {
         } onGracefulShutdown: {
             Task { await self.beginDrain() }
         }
-        for pending in waiting.removeAll() { pending.events.finish(throwing: CancellationError()) }
+        for pending in waiting.removeAll() {
+            pending.events.finish(throwing: CancellationError())
+            metrics.recordImage(.cancelled)
+        }
     }
 
     private func beginDrain() {
@@ -94,6 +100,7 @@ public actor GenerationEngine: Service {
         if let pending = waiting.remove(id) {
             pending.events.finish(throwing: CancellationError())
             cancelled.remove(id)
+            metrics.recordImage(.cancelled)
         } else if !waiting.isRunning(id) {
             cancelled.remove(id)  // it had already finished
         }
@@ -117,11 +124,15 @@ public actor GenerationEngine: Service {
     }
 }
 
-/// A queued image and where its events go.
+/// A queued image, where its events go, and when it was submitted.
 struct Pending: Sendable {
     let id: UInt64
     let job: ImageJob
     let events: AsyncThrowingStream<ImageEvent, Error>.Continuation
+    let queuedAt: ContinuousClock.Instant
+
+    /// When the image must be done by (its job's timeout from submission), if ever.
+    var deadline: ContinuousClock.Instant? { job.timeout.map { queuedAt + .seconds($0) } }
 }
 
 /// Ids of images whose consumers went away, read by the pass loop between passes.

@@ -6,11 +6,15 @@ public struct ImageJob: Sendable {
     public var schedule: ScheduleSpec
     /// Partial images (0–3) sent as the grid fills, evenly spaced in tokens.
     public var partialImages: Int
+    /// Seconds from submission within which the image must finish, waiting included; past it the image
+    /// leaves the queue or the batch at the next pass boundary with a 504 `deadline_exceeded`. nil: no limit.
+    public var timeout: Double?
 
-    public init(options: GenerationOptions, schedule: ScheduleSpec, partialImages: Int = 0) {
+    public init(options: GenerationOptions, schedule: ScheduleSpec, partialImages: Int = 0, timeout: Double? = nil) {
         self.options = options
         self.schedule = schedule
         self.partialImages = partialImages
+        self.timeout = timeout
     }
 }
 

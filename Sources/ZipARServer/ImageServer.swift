@@ -4,12 +4,21 @@ import Logging
 import ServiceLifecycle
 
 /// The HTTP side of `zipar serve`: OpenAI's Images API over a `GenerationEngine`, with liveness and
-/// readiness probes.
+/// readiness probes and Prometheus metrics.
 public enum ImageServer {
-    /// The router: `POST /v1/images/generations`, `GET /v1/models`, `GET /health`, `GET /ready`; every error
-    /// in OpenAI's shape.
+    /// The router: `POST /v1/images/generations`, `GET /v1/models`, `GET /health`, `GET /ready`,
+    /// `GET /metrics`; every error in OpenAI's shape; CORS headers for `configuration.corsOrigin`.
     public static func router(engine: GenerationEngine, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
         let router = Router()
+        // Outermost first: metrics see every answer; CORS adds its headers to errors too and answers
+        // preflights before the API key is asked for.
+        router.middlewares.add(RequestMetricsMiddleware(metrics: engine.metrics))
+        if let origin = configuration.corsOrigin {
+            router.middlewares.add(CORSMiddleware(
+                allowOrigin: origin == "*" ? .all : .custom(origin),
+                allowHeaders: [.accept, .authorization, .contentType], allowMethods: [.get, .post, .options],
+                exposedHeaders: ["Retry-After"]))
+        }
         router.middlewares.add(APIErrorMiddleware())
         if let key = configuration.apiKey { router.middlewares.add(APIKeyMiddleware(key: key)) }
         let started = Int(Date().timeIntervalSince1970)
@@ -19,6 +28,11 @@ public enum ImageServer {
         router.get("ready") { _, _ -> Response in
             guard await engine.isAccepting else { throw APIError.unavailable("the server is shutting down") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ready"}"#)))
+        }
+        router.get("metrics") { _, _ -> Response in
+            let (waiting, running) = await engine.load
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: engine.metrics.render(waiting: waiting, running: running))))
         }
         router.get("v1/models") { _, _ in
             let list = ModelList(data: [.init(id: engine.model.id, created: started)])

@@ -20,6 +20,8 @@ public struct ImagesRequest: Decodable, Sendable {
     public var top_p: Float?
     public var schedule: String?
     public var window: Int?
+    /// Seconds the request may take (at most the server's `--timeout`).
+    public var timeout: Double?
 
     /// Decodes a body; malformed JSON or a field of the wrong type is a 400 naming the field.
     public static func decode(_ bytes: [UInt8]) throws -> ImagesRequest {
@@ -41,7 +43,7 @@ public struct ImagesRequest: Decodable, Sendable {
         case is String.Type: return "a string"
         case is Bool.Type: return "true or false"
         case is Int.Type, is Int64.Type: return "an integer"
-        case is Float.Type: return "a number"
+        case is Float.Type, is Double.Type: return "a number"
         default: return "of another type"
         }
     }
@@ -56,8 +58,9 @@ public struct ImagesPlan: Sendable {
 
 extension ImagesRequest {
     /// Checks every field and builds the jobs (seeds seed, seed+1, … as `zipar generate` gives several
-    /// labels; with no seed a random one). Throws `APIError` naming the field at fault.
-    public func plan(for model: ServedModel, maxImages: Int) throws -> ImagesPlan {
+    /// labels; with no seed a random one), each with the request's `timeout`, at most `maxSeconds` (nil: no
+    /// server limit). Throws `APIError` naming the field at fault.
+    public func plan(for model: ServedModel, maxImages: Int, maxSeconds: Double? = nil) throws -> ImagesPlan {
         if let name = self.model, name != model.id {
             throw APIError(status: .notFound, message: "the model '\(name)' does not exist (this server serves '\(model.id)')",
                            type: "invalid_request_error", param: "model", code: "model_not_found")
@@ -82,6 +85,8 @@ extension ImagesRequest {
         if let v = temperature, !(v.isFinite && v >= 0) { throw APIError.invalid("'temperature' must be 0 (greedy) or a finite positive number", param: "temperature") }
         if let v = top_k, v < 0 { throw APIError.invalid("'top_k' must be 0 or positive", param: "top_k") }
         if let v = top_p, !(v > 0 && v <= 1) { throw APIError.invalid("'top_p' must lie in (0, 1]", param: "top_p") }
+        if let v = timeout, !(v.isFinite && v > 0) { throw APIError.invalid("'timeout' must be a positive number of seconds", param: "timeout") }
+        let seconds = [timeout, maxSeconds].compactMap { $0 }.min()
         let spec: ScheduleSpec
         do {
             spec = try ScheduleSpec.make(name: schedule ?? "raster", width: model.loaded.model.gridWidth, window: window,
@@ -99,7 +104,7 @@ extension ImagesRequest {
         let jobs = (0..<count).map { k in
             ImageJob(options: GenerationOptions(condition: condition, cfgScale: cfg_scale ?? defaults.cfgScale, sampling: sampling,
                                                 seed: first &+ UInt64(k)),
-                     schedule: spec, partialImages: streaming ? partials : 0)
+                     schedule: spec, partialImages: streaming ? partials : 0, timeout: seconds)
         }
         return ImagesPlan(jobs: jobs, stream: streaming, size: model.sizeName)
     }

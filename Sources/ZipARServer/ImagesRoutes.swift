@@ -7,9 +7,27 @@ struct ImagesRoutes: Sendable {
     let engine: GenerationEngine
     let configuration: ServerConfiguration
 
+    /// Answers inside Hummingbird's inbound-close watch, so a client that goes away cancels its images. The
+    /// watch reads the request's parts itself (the body is read through it, as Hummingbird requires: reading it
+    /// first leaves a pipelined next request to trap in NIO) and the connection closes after the answer, which
+    /// says so with `Connection: close`.
     func generate(_ request: Request, context: some RequestContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
-        let plan = try ImagesRequest.decode(Array(buffer: body)).plan(for: engine.model, maxImages: configuration.maxImages)
+        do {
+            return try await request.body.consumeWithCancellationOnInboundClose { body in try await respond(to: body) }
+        } catch var error as APIError {
+            error.closesConnection = true
+            throw error
+        } catch let error as any HTTPResponseError {
+            var api = APIError.from(status: error.status)
+            api.closesConnection = true
+            throw api
+        }
+    }
+
+    private func respond(to body: RequestBody) async throws -> Response {
+        let bytes = try await body.collect(upTo: configuration.maxBodyBytes)
+        let plan = try ImagesRequest.decode(Array(buffer: bytes)).plan(for: engine.model, maxImages: configuration.maxImages,
+                                                                          maxSeconds: configuration.requestTimeout)
         let streams: [AsyncThrowingStream<ImageEvent, Error>]
         do {
             streams = try await engine.submit(plan.jobs)
@@ -20,11 +38,11 @@ struct ImagesRoutes: Sendable {
             throw APIError.unavailable("the server is shutting down")
         }
         if plan.stream { return eventStream(streams[0], size: plan.size) }
-        let images = try await request.body.consumeWithCancellationOnInboundClose { _ in try await Self.collect(streams) }
+        let images = try await Self.collect(streams)
         let response = ImagesResponse(created: Int(Date().timeIntervalSince1970),
                                       data: images.map { .init(b64_json: Data($0.png).base64EncodedString()) },
                                       size: plan.size, zipar: images.map(ImageInfo.init))
-        return Response(status: .ok, headers: [.contentType: "application/json"],
+        return Response(status: .ok, headers: [.contentType: "application/json", .connection: "close"],
                         body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(response))))
     }
 
@@ -48,7 +66,8 @@ struct ImagesRoutes: Sendable {
     /// event; a comment every `keepAliveSeconds`.
     func eventStream(_ events: AsyncThrowingStream<ImageEvent, Error>, size: String) -> Response {
         let keepAlive = configuration.keepAliveSeconds
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: .init { writer in
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close"],
+                        body: .init { writer in
             // A client that went away fails the next write (a frame or a keep-alive), which ends the frames
             // and so cancels the image.
             let frames = SSEFrames(events: events, size: size, keepAliveSeconds: keepAlive)
@@ -59,6 +78,12 @@ struct ImagesRoutes: Sendable {
 }
 
 extension APIError {
+    /// 504: the image did not finish within `seconds` of its submission.
+    static func deadlineExceeded(_ seconds: Double) -> APIError {
+        APIError(status: .gatewayTimeout, message: "the image did not finish within its deadline of \(seconds) s",
+                 type: "server_error", param: "timeout", code: "deadline_exceeded")
+    }
+
     /// 503: not ready, or draining.
     static func unavailable(_ message: String) -> APIError {
         APIError(status: .serviceUnavailable, message: message, type: "unavailable_error", code: "unavailable")

@@ -42,6 +42,15 @@ final class WaitingQueue: @unchecked Sendable {
         }
     }
 
+    /// Takes out the waiting images whose deadline is at or before `now`.
+    func removeExpired(at now: ContinuousClock.Instant) -> [Pending] {
+        lock.withLock {
+            let expired = items.filter { $0.deadline.map { $0 <= now } ?? false }
+            if !expired.isEmpty { items.removeAll { $0.deadline.map { $0 <= now } ?? false } }
+            return expired
+        }
+    }
+
     func isRunning(_ id: UInt64) -> Bool { lock.withLock { running.contains(id) } }
 
     /// Empties the queue, returning what waited.

@@ -26,6 +26,10 @@ struct Serve: ParsableCommand {
     var apiKey: String?
     @Option(name: .customLong("model-id"), help: "The model's id in /v1/models and requests (default: the folder's or preset's name; zipar-glyphs for the default model).")
     var modelID: String?
+    @Option(help: "Seconds a request may take, waiting included; past it the image stops and the request gets 504 deadline_exceeded (0: no limit; a request's timeout field may ask for less).")
+    var timeout: Double = 600
+    @Option(name: .customLong("cors-origin"), help: "The origin browsers may call the API from (* for any). Default: no CORS headers.")
+    var corsOrigin: String?
 
     func validate() throws {
         try checkFlag("--port", port, { (0...65535).contains($0) }, "must lie in 0…65535")
@@ -35,6 +39,9 @@ struct Serve: ParsableCommand {
         try checkFlag("--max-body", maxBody, { (1024...(64 << 20)).contains($0) }, "must lie in 1024…67108864")
         try checkFlag("--api-key", apiKey, { !$0.isEmpty }, "must not be empty")
         try checkFlag("--model-id", modelID, { !$0.isEmpty }, "must not be empty")
+        try checkFlag("--timeout", timeout, { $0.isFinite && $0 >= 0 }, "must be 0 (no limit) or a positive number of seconds")
+        try checkFlag("--cors-origin", corsOrigin, { $0 == "*" || (($0.hasPrefix("http://") || $0.hasPrefix("https://")) && !$0.contains(" ")) },
+                      "must be * or an origin such as https://example.com")
     }
 
     func run() throws {
@@ -48,7 +55,8 @@ struct Serve: ParsableCommand {
         let model = ServedModel(id: modelID ?? defaultID, loaded: loaded)
         let engine = GenerationEngine(model: model, limits: .init(parallel: parallel, maxQueue: maxQueue))
         let key = apiKey ?? ProcessInfo.processInfo.environment["ZIPAR_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        let configuration = ServerConfiguration(host: host, port: port, apiKey: key, maxBodyBytes: maxBody, maxImages: maxN)
+        let configuration = ServerConfiguration(host: host, port: port, apiKey: key, maxBodyBytes: maxBody, maxImages: maxN,
+                                                requestTimeout: timeout > 0 ? timeout : nil, corsOrigin: corsOrigin)
         let host = self.host
         try blockingRun {
             try await ImageServer.run(engine: engine, configuration: configuration) { port in

@@ -25,8 +25,11 @@ final class ErrorTests: XCTestCase {
             (#"{"prompt":"Q","seed":-1}"#, .badRequest, "seed", "invalid_value"),
             (#"{"prompt":"Q","schedule":"spiral"}"#, .badRequest, "schedule", "invalid_value"),
             (#"{"prompt":"Q","schedule":"zipar","window":0}"#, .badRequest, "window", "invalid_value"),
+            (#"{"prompt":"Q","timeout":0}"#, .badRequest, "timeout", "invalid_value"),
+            (#"{"prompt":"Q","timeout":"soon"}"#, .badRequest, "timeout", "invalid_type"),
         ]
-        try await makeApp(engine: engine).test(.live) { client in
+        // Each answer closes its connection (see ImagesRoutes), so a client that reconnects.
+        try await makeApp(engine: engine).test(.ahc(.http)) { client in
             for c in cases {
                 let response = try await client.post(c.body)
                 XCTAssertEqual(response.status, c.status, c.body)

@@ -1,0 +1,196 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+import ZipAR
+@testable import ZipARServer
+
+/// What an operator relies on: `/metrics`, per-request deadlines, CORS.
+final class OperationsTests: XCTestCase {
+    /// The value of the sample `name{labels}` (labels in the order they were given) in Prometheus text, or nil.
+    func sample(_ text: String, _ name: String, _ labels: [(String, String)] = []) -> Double? {
+        let key = labels.isEmpty ? name : name + "{" + labels.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",") + "}"
+        for line in text.split(separator: "\n") where line.hasPrefix(key + " ") {
+            return Double(line.dropFirst(key.count + 1))
+        }
+        return nil
+    }
+
+    func testMetricsCountRequestsPassesAndImages() async throws {
+        let engine = GenerationEngine(model: GlyphModel.served, limits: .init())
+        try await makeApp(engine: engine, configuration: ServerConfiguration(port: 0, apiKey: "k")).test(.ahc(.http)) { client in
+            let auth: HTTPFields = [.authorization: "Bearer k"]
+            let image = try await client.post(#"{"prompt":"Q","seed":1}"#, headers: auth)
+            XCTAssertEqual(image.status, .ok)
+            let passes = ((image.json["zipar"] as? [[String: Any]])?.first?["passes"] as? Int) ?? 0
+            XCTAssertGreaterThan(passes, 0)
+            let bad = try await client.post(#"{"prompt":"Q","n":0}"#, headers: auth)
+            XCTAssertEqual(bad.status, .badRequest)
+            // Public, like the probes, so a scraper needs no key.
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            XCTAssertEqual(metrics.status, .ok)
+            XCTAssertEqual(metrics.headers[.contentType]?.hasPrefix("text/plain"), true)
+            let text = String(buffer: metrics.body)
+            let route = "/v1/images/generations"
+            XCTAssertEqual(sample(text, "zipar_http_requests_total", [("route", route), ("status", "200")]), 1, text)
+            XCTAssertEqual(sample(text, "zipar_http_requests_total", [("route", route), ("status", "400")]), 1, text)
+            XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "completed")]), 1, text)
+            XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "expired")]), 0, text)
+            XCTAssertEqual(sample(text, "zipar_pass_seconds_count"), Double(passes), text)
+            XCTAssertEqual(sample(text, "zipar_batch_size_count"), Double(passes), text)
+            XCTAssertEqual(sample(text, "zipar_batch_size_sum"), Double(passes), text)  // alone: one image a pass
+            XCTAssertEqual(sample(text, "zipar_queue_wait_seconds_count"), 1, text)
+            XCTAssertEqual(sample(text, "zipar_image_latency_seconds_count"), 1, text)
+            XCTAssertEqual(sample(text, "zipar_images_waiting"), 0, text)
+            XCTAssertEqual(sample(text, "zipar_images_running"), 0, text)
+            XCTAssertTrue(text.contains("# TYPE zipar_pass_seconds histogram"), text)
+        }
+    }
+
+    /// The server's --timeout stops a running image at a pass boundary: 504 `deadline_exceeded`, the batch
+    /// place is freed, and the next request is served.
+    func testARunningImagePastTheServerTimeoutGets504() async throws {
+        let engine = GenerationEngine(model: GlyphModel.served, limits: .init(parallel: 1))
+        let slow = SlowPasses()
+        engine.loop.afterPass = { _ in slow.wait() }
+        try await makeApp(engine: engine, configuration: ServerConfiguration(port: 0, requestTimeout: 0.3)).test(.ahc(.http)) { client in
+            let started = Date()
+            let expired = try await client.post(#"{"prompt":"Q","seed":1}"#)
+            XCTAssertEqual(expired.status, .gatewayTimeout)
+            XCTAssertEqual(expired.error["code"] as? String, "deadline_exceeded")
+            XCTAssertEqual(expired.error["param"] as? String, "timeout")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 5)  // not the whole image (144 passes × 20 ms)
+            slow.off()
+            let served = try await client.post(#"{"prompt":"Q","seed":1}"#)
+            XCTAssertEqual(served.status, .ok)
+            let load = await engine.load
+            XCTAssertEqual(load.running, 0)
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "expired")]), 1, text)
+            XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "completed")]), 1, text)
+        }
+    }
+
+    /// A request's own `timeout` ends it while it still waits for a place, and on an event stream the
+    /// deadline is an `error` event; the image ahead of it is unaffected.
+    func testAWaitingImagePastItsTimeoutLeavesTheQueue() async throws {
+        let engine = GenerationEngine(model: GlyphModel.served, limits: .init(parallel: 1))
+        let slow = SlowPasses()
+        engine.loop.afterPass = { _ in slow.wait() }
+        try await makeApp(engine: engine).test(.ahc(.http)) { client in
+            async let first = client.post(#"{"prompt":"A","seed":2}"#)
+            try await Task.sleep(nanoseconds: 100_000_000)
+            let waiting = try await client.post(#"{"prompt":"B","seed":3,"timeout":0.2}"#)
+            XCTAssertEqual(waiting.status, .gatewayTimeout)
+            XCTAssertEqual(waiting.error["code"] as? String, "deadline_exceeded")
+            let streamed = try await client.post(#"{"prompt":"C","seed":4,"timeout":0.2,"stream":true}"#)
+            XCTAssertEqual(streamed.status, .ok)
+            let body = String(buffer: streamed.body)
+            XCTAssertTrue(body.contains("event: error") && body.contains("deadline_exceeded"), body)
+            slow.off()
+            let done = try await first
+            XCTAssertEqual(done.status, .ok)
+            let sampling = GlyphModel.served.loaded.sampling
+            let alone = try soloPNG(GenerationOptions(condition: try GlyphModel.served.condition(for: "A"), cfgScale: sampling.cfgScale,
+                                                      sampling: sampling.options, seed: 2), schedule: .make(nameOrFail: "raster"))
+            XCTAssertEqual(done.images.first, alone)
+        }
+    }
+
+    /// Two requests pipelined on one connection: the first is answered, with `Connection: close` (the second is
+    /// not: the connection is done), and the server lives on.
+    func testAPipelinedSecondRequestDoesNotBringTheServerDown() async throws {
+        let engine = GenerationEngine(model: GlyphModel.served, limits: .init())
+        try await makeApp(engine: engine).test(.live) { client in
+            let body = #"{"prompt":"Q","seed":1}"#
+            let one = "POST /v1/images/generations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+            let answer = try rawExchange(port: try XCTUnwrap(client.port), one + one)
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200"), String(answer.prefix(200)))
+            XCTAssertTrue(answer.lowercased().contains("connection: close"), String(answer.prefix(400)))
+            let health = try await client.execute(uri: "/health", method: .get)
+            XCTAssertEqual(health.status, .ok)
+        }
+    }
+
+    func testCORSIsOffByDefaultAndAnswersPreflightsWhenOn() async throws {
+        let engine = GenerationEngine(model: GlyphModel.served, limits: .init())
+        let origin: HTTPFields = [.origin: "https://app.example"]
+        try await makeApp(engine: engine, running: false).test(.router) { client in
+            let models = try await client.execute(uri: "/v1/models", method: .get, headers: origin)
+            XCTAssertEqual(models.status, .ok)
+            XCTAssertNil(models.headers[.accessControlAllowOrigin])
+        }
+        let configuration = ServerConfiguration(port: 0, apiKey: "k", corsOrigin: "https://app.example")
+        try await makeApp(engine: engine, configuration: configuration, running: false).test(.router) { client in
+            var preflight = origin
+            preflight[.accessControlRequestMethod] = "POST"
+            preflight[.accessControlRequestHeaders] = "authorization, content-type"
+            // No key needed for a preflight: browsers send none.
+            let options = try await client.execute(uri: "/v1/images/generations", method: .options, headers: preflight)
+            XCTAssertEqual(options.status, .noContent)
+            XCTAssertEqual(options.headers[.accessControlAllowOrigin], "https://app.example")
+            XCTAssertEqual(options.headers[.accessControlAllowMethods]?.contains("POST"), true)
+            XCTAssertEqual(options.headers[.accessControlAllowHeaders]?.lowercased().contains("authorization"), true)
+            var authorized = origin
+            authorized[.authorization] = "Bearer k"
+            let models = try await client.execute(uri: "/v1/models", method: .get, headers: authorized)
+            XCTAssertEqual(models.status, .ok)
+            XCTAssertEqual(models.headers[.accessControlAllowOrigin], "https://app.example")
+            // Errors keep their OpenAI body and get the header too, so the page can read them.
+            let denied = try await client.execute(uri: "/v1/models", method: .get, headers: origin)
+            XCTAssertEqual(denied.status, .unauthorized)
+            XCTAssertEqual(denied.error["type"] as? String, "authentication_error")
+            XCTAssertEqual(denied.headers[.accessControlAllowOrigin], "https://app.example")
+        }
+    }
+}
+
+/// Slows every pass by 20 ms until switched off (the generation thread calls `wait`).
+final class SlowPasses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var on = true
+
+    func wait() { if lock.withLock({ on }) { usleep(20_000) } }
+    func off() { lock.withLock { on = false } }
+}
+
+/// Sends `request` on a fresh TCP connection to 127.0.0.1:`port` and returns the first response (head and
+/// Content-Length bytes of body), or what came before the server closed the connection or 30 s passed.
+func rawExchange(port: Int, _ request: String) throws -> String {
+    #if os(Linux)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+    let fd = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    let bytes = Array(request.utf8)
+    guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw POSIXError(.EIO) }
+    var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { break }
+        received += buffer[0..<n]
+        let text = String(decoding: received, as: UTF8.self)
+        guard let end = text.range(of: "\r\n\r\n") else { continue }
+        let head = text[..<end.lowerBound].lowercased()
+        let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) }
+        if let length, text[end.upperBound...].utf8.count >= length { break }
+    }
+    return String(decoding: received, as: UTF8.self)
+}

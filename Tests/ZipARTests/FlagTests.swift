@@ -45,12 +45,20 @@ extension CLITests {
             (["bench", "--repeats", "1000000000"], "--repeats 1000000000"),
             (["bench", "--warmup=-1"], "--warmup -1"),
             (["bench", "--image-size", "65536"], "--image-size 65536"),
+            (["serve", "--port", "70000"], "--port 70000"),
+            (["serve", "--parallel", "0"], "--parallel 0"),
+            (["serve", "--max-queue=-1"], "--max-queue -1"),
+            (["serve", "--max-n", "0"], "--max-n 0"),
+            (["serve", "--max-body", "10"], "--max-body 10"),
+            (["serve", "--timeout", "nan"], "--timeout nan"),
+            (["serve", "--timeout=-1"], "--timeout -1.0"),
+            (["serve", "--cors-origin", "ftp://example.com"], "--cors-origin ftp://example.com"),
         ]
         for (args, flag) in cases { try expectFailure(args, mentions: flag) }
     }
 
     func testHelpTextsRenderCleanly() throws {
-        for command in ["generate", "eval", "decode", "inspect", "load", "bench", "lossless-check"] {
+        for command in ["generate", "eval", "decode", "inspect", "load", "bench", "lossless-check", "serve"] {
             let (status, out, _) = try runCapturing([command, "--help"])
             let text = String(decoding: out, as: UTF8.self)
             XCTAssertEqual(status, 0, command)

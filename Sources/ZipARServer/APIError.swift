@@ -72,7 +72,8 @@ enum JSON {
 }
 
 /// Turns every error a route throws into an `APIError`: Hummingbird's own (404 for an unknown route, 413 for
-/// a body over the limit, 405) keep their status; anything else is a 500 that names no internals.
+/// a body over the limit, 405) keep their status; a gone client's cancellation is a 499; anything else is a
+/// 500 that names no internals.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -81,6 +82,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as any HTTPResponseError {
             throw APIError.from(status: error.status)
+        } catch is CancellationError {
+            // The client went away: nobody reads the answer; 499 (nginx's "client closed request") for the metrics.
+            throw APIError(status: .init(code: 499, reasonPhrase: "Client Closed Request"), message: "the client closed the connection",
+                           type: "invalid_request_error", code: "client_closed_request")
         } catch {
             context.logger.error("request failed: \(error)")
             throw APIError(status: .internalServerError, message: "internal error", type: "server_error")

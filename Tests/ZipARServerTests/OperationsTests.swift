@@ -105,14 +105,41 @@ final class OperationsTests: XCTestCase {
     func testAPipelinedSecondRequestDoesNotBringTheServerDown() async throws {
         let engine = GenerationEngine(model: GlyphModel.served, limits: .init())
         try await makeApp(engine: engine).test(.live) { client in
-            let body = #"{"prompt":"Q","seed":1}"#
-            let one = "POST /v1/images/generations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+            let one = rawGenerationRequest(#"{"prompt":"Q","seed":1}"#)
             let answer = try rawExchange(port: try XCTUnwrap(client.port), one + one)
             XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200"), String(answer.prefix(200)))
             XCTAssertTrue(answer.lowercased().contains("connection: close"), String(answer.prefix(400)))
             let health = try await client.execute(uri: "/health", method: .get)
             XCTAssertEqual(health.status, .ok)
+        }
+    }
+
+    /// A client that closes its connection mid-image cancels it: the image leaves the batch within a pass or
+    /// so, counted as cancelled.
+    func testAClientThatGoesAwayCancelsItsImage() async throws {
+        let engine = GenerationEngine(model: GlyphModel.served, limits: .init(parallel: 1))
+        let slow = SlowPasses()
+        engine.loop.afterPass = { _ in slow.wait() }
+        try await makeApp(engine: engine).test(.live) { client in
+            let fd = try rawSend(port: try XCTUnwrap(client.port), rawGenerationRequest(#"{"prompt":"Q","seed":1}"#))
+            func waitFor(_ running: Int) async throws -> Bool {
+                for _ in 0..<250 {
+                    if await engine.load.running == running { return true }
+                    try await Task.sleep(nanoseconds: 20_000_000)
+                }
+                return false
+            }
+            let started = try await waitFor(1)
+            XCTAssertTrue(started)
+            close(fd)
+            let left = Date()
+            let stopped = try await waitFor(0)
+            XCTAssertTrue(stopped)
+            XCTAssertLessThan(Date().timeIntervalSince(left), 1.5)  // the image alone would run ≥ 2.9 s more
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "cancelled")]), 1, text)
+            XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "completed")]), 0, text)
+            XCTAssertEqual(sample(text, "zipar_http_requests_total", [("route", "/v1/images/generations"), ("status", "499")]), 1, text)
         }
     }
 
@@ -161,25 +188,8 @@ final class SlowPasses: @unchecked Sendable {
 /// Sends `request` on a fresh TCP connection to 127.0.0.1:`port` and returns the first response (head and
 /// Content-Length bytes of body), or what came before the server closed the connection or 30 s passed.
 func rawExchange(port: Int, _ request: String) throws -> String {
-    #if os(Linux)
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    #else
-    let fd = socket(AF_INET, SOCK_STREAM, 0)
-    #endif
-    guard fd >= 0 else { throw POSIXError(.EIO) }
+    let fd = try rawSend(port: port, request)
     defer { close(fd) }
-    var timeout = timeval(tv_sec: 30, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-    let bytes = Array(request.utf8)
-    guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw POSIXError(.EIO) }
     var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)
     while true {
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -193,4 +203,35 @@ func rawExchange(port: Int, _ request: String) throws -> String {
         if let length, text[end.upperBound...].utf8.count >= length { break }
     }
     return String(decoding: received, as: UTF8.self)
+}
+
+/// A TCP connection to 127.0.0.1:`port` (reads time out after 30 s) with `request` sent on it.
+func rawSend(port: Int, _ request: String) throws -> Int32 {
+    #if os(Linux)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+    let fd = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    let bytes = Array(request.utf8)
+    guard connected == 0, bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+        close(fd)
+        throw POSIXError(.ECONNREFUSED)
+    }
+    return fd
+}
+
+/// A POST of `json` to the generation route, as raw HTTP/1.1.
+func rawGenerationRequest(_ json: String) -> String {
+    "POST /v1/images/generations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        + "Content-Length: \(json.utf8.count)\r\n\r\n" + json
 }

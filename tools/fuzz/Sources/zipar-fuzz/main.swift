@@ -21,7 +21,13 @@ let targets: [String: (URL) throws -> Void] = [
     },
     "png": { url in
         let file = try MappedFile(path: url.path)
-        _ = try PNG.decode(withExtendedLifetime(file) { Array(file.bytes) }, path: url.path)
+        var bytes = withExtendedLifetime(file) { Array(file.bytes) }
+        // The raw input as deflate data too, so that every mutation reaches the inflater.
+        _ = try? Inflate.zlib([0x78, 0x9C] + bytes, limit: 1 << 20)
+        // Chunk CRCs made right (libpng's fuzzer ignores them likewise), so that mutations inside a chunk
+        // reach the decoder instead of stopping at its CRC check.
+        fixChunkCRCs(&bytes)
+        _ = try PNG.decode(bytes, path: url.path)
     },
     "config": { url in
         let dir = url.deletingLastPathComponent().path
@@ -38,6 +44,19 @@ let targets: [String: (URL) throws -> Void] = [
         _ = tokenizer.encode("A photo of a cat, <|User|> 123 héllo\n\n  world!")
     },
 ]
+
+/// Rewrites each whole chunk's CRC-32 after the 8-byte PNG signature (stopping at the first chunk that
+/// overruns the input).
+func fixChunkCRCs(_ bytes: inout [UInt8]) {
+    var p = 8
+    while p + 12 <= bytes.count {
+        let length = bytes[p..<p + 4].reduce(0) { $0 << 8 | Int($1) }
+        guard length <= bytes.count - p - 12 else { return }
+        let crc = Checksum.crc32(bytes[p + 4..<p + 8 + length])
+        for k in 0..<4 { bytes[p + 8 + length + k] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * k)) }
+        p += 12 + length
+    }
+}
 
 /// Reads every element of every tensor small enough to read quickly.
 func touch(_ checkpoint: Checkpoint) {

@@ -53,10 +53,7 @@ final class LoadTests: XCTestCase {
             XCTAssertEqual(load.waiting, 0)
             XCTAssertEqual(load.running, 0)
             let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            func count(_ outcome: String) -> Double? {
-                text.split(separator: "\n").first { $0.hasPrefix("zipar_images_total{outcome=\"\(outcome)\"} ") }
-                    .flatMap { Double($0.split(separator: " ").last ?? "") }
-            }
+            func count(_ outcome: String) -> Double? { sample(text, "zipar_images_total", [("outcome", outcome)]) }
             XCTAssertEqual(count("completed"), 90, text)
             // A client may leave before its request was read (then no image was queued), so at most 10.
             XCTAssertLessThanOrEqual(count("cancelled") ?? 0, 10, text)

@@ -3,10 +3,10 @@ import ZipAR
 
 /// The pass loop on the generation thread, with continuous batching: between passes it drops cancelled
 /// images and admits waiting ones (up to `parallel`) into a `ContinuousBatch`, runs one pass of all of them,
-/// queues partial images as grids fill and hands finished images to `decodeQueue`; images past their deadline
-/// leave the queue or the batch at the boundary. Every pass and image is recorded in `metrics`. Each image keeps its own
-/// cache rows, so it is bit-identical whatever joins or leaves around it. It returns when nothing runs or
-/// waits.
+/// queues partial images as grids fill and hands finished images to `decodeQueue`; images past their
+/// deadline leave the queue or the batch at the boundary. Every pass and image is recorded in `metrics`.
+/// Each image keeps its own cache rows, so it is bit-identical whatever joins or leaves around it. It
+/// returns when nothing runs or waits.
 final class BatchLoop: @unchecked Sendable {
     private let model: ServedModel
     private let waiting: WaitingQueue
@@ -77,7 +77,8 @@ final class BatchLoop: @unchecked Sendable {
         var expired = waiting.removeExpired(at: now)
         if let batch {
             for id in batch.members {
-                guard let deadline = members[id]?.pending.deadline, deadline <= now, let member = members.removeValue(forKey: id) else { continue }
+                guard let deadline = members[id]?.pending.deadline, deadline <= now,
+                      let member = members.removeValue(forKey: id) else { continue }
                 batch.remove(id)
                 waiting.finish(id)
                 expired.append(member.pending)

@@ -41,15 +41,15 @@ final class OperationsTests: XCTestCase {
         }
     }
 
-    /// The server's --timeout stops a running image at a pass boundary: 504 `deadline_exceeded`, the batch
+    /// A request's timeout stops its running image at a pass boundary: 504 `deadline_exceeded`, the batch
     /// place is freed, and the next request is served.
-    func testARunningImagePastTheServerTimeoutGets504() async throws {
+    func testARunningImagePastItsTimeoutGets504() async throws {
         let engine = GenerationEngine(model: GlyphModel.served, limits: .init(parallel: 1))
         let slow = SlowPasses()
         engine.loop.afterPass = { _ in slow.wait() }
-        try await makeApp(engine: engine, configuration: ServerConfiguration(port: 0, requestTimeout: 0.3)).test(.ahc(.http)) { client in
+        try await makeApp(engine: engine).test(.ahc(.http)) { client in
             let started = Date()
-            let expired = try await client.post(#"{"prompt":"Q","seed":1}"#)
+            let expired = try await client.post(#"{"prompt":"Q","seed":1,"timeout":0.3}"#)
             XCTAssertEqual(expired.status, .gatewayTimeout)
             XCTAssertEqual(expired.error["code"] as? String, "deadline_exceeded")
             XCTAssertEqual(expired.error["param"] as? String, "timeout")
@@ -63,6 +63,16 @@ final class OperationsTests: XCTestCase {
             XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "expired")]), 1, text)
             XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "completed")]), 1, text)
         }
+    }
+
+    /// The server's --timeout bounds every request's: a longer `timeout` is cut to it, none gets it.
+    func testTheServerTimeoutCapsTheRequests() throws {
+        for (body, expected) in [(#"{"prompt":"Q","timeout":100}"#, 0.3), (#"{"prompt":"Q"}"#, 0.3), (#"{"prompt":"Q","timeout":0.1}"#, 0.1)] {
+            let plan = try ImagesRequest.decode(Array(body.utf8)).plan(for: GlyphModel.served, maxImages: 1, maxSeconds: 0.3)
+            XCTAssertEqual(plan.jobs.first?.timeout, expected, body)
+        }
+        let unlimited = try ImagesRequest.decode(Array(#"{"prompt":"Q"}"#.utf8)).plan(for: GlyphModel.served, maxImages: 1, maxSeconds: nil)
+        XCTAssertNil(unlimited.jobs.first?.timeout)
     }
 
     /// A request's own `timeout` ends it while it still waits for a place, and on an event stream the

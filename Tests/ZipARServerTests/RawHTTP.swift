@@ -7,7 +7,7 @@ import Glibc
 /// many connections at once. And reading `/metrics`.
 
 /// Sends `request` on a fresh TCP connection to 127.0.0.1:`port` and returns the first response (head and
-/// Content-Length bytes of body), or what came before the server closed the connection or 30 s passed.
+/// Content-Length bytes of body), or what came before the server closed the connection or 10 minutes passed (sanitizers are slow).
 func rawExchange(port: Int, _ request: String) throws -> String {
     let fd = try rawSend(port: port, request)
     defer { close(fd) }
@@ -26,7 +26,7 @@ func rawExchange(port: Int, _ request: String) throws -> String {
     return String(decoding: received, as: UTF8.self)
 }
 
-/// A TCP connection to 127.0.0.1:`port` (reads time out after 30 s) with `request` sent on it.
+/// A TCP connection to 127.0.0.1:`port` (reads time out after 10 minutes) with `request` sent on it.
 func rawSend(port: Int, _ request: String) throws -> Int32 {
     #if os(Linux)
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -34,7 +34,7 @@ func rawSend(port: Int, _ request: String) throws -> Int32 {
     let fd = socket(AF_INET, SOCK_STREAM, 0)
     #endif
     guard fd >= 0 else { throw POSIXError(.EIO) }
-    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    var timeout = timeval(tv_sec: 600, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)

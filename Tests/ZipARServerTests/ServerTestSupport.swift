@@ -46,7 +46,8 @@ extension TestResponse {
     var images: [Data] { (json["data"] as? [[String: Any]] ?? []).compactMap { ($0["b64_json"] as? String).flatMap { Data(base64Encoded: $0) } } }
 }
 
-/// The image the library makes for `options` alone (a batch of one), as PNG bytes.
+/// The image the library makes for `options` alone (a batch of one), as PNG bytes. It runs the served model
+/// on the caller's thread, so only while no engine is generating with it (the model's scratch is its own).
 func soloPNG(_ options: GenerationOptions, schedule: ScheduleSpec) throws -> Data {
     let model = GlyphModel.served
     let result = try ImageGenerator(model: model.loaded.model).generate(schedule, options: options)

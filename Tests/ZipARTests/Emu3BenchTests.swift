@@ -44,10 +44,7 @@ final class Emu3BenchTests: XCTestCase {
         plan.schedules = [.raster, .zipar(window: 3, rowStart: .placeholder)]
         plan.warmup = 0
         plan.repeats = 1
-        plan.bandwidthBytes = 32 << 20
-        plan.bandwidthRepeats = 2
-        plan.matmulSize = 256
-        plan.matmulRepeats = 2
+        plan.useSmallProbes()
         return plan
     }
 

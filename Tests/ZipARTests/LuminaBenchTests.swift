@@ -28,10 +28,7 @@ final class LuminaBenchTests: XCTestCase {
         plan.schedules = [.raster, .ziparReference(window: 4)]
         plan.warmup = 0
         plan.repeats = 1
-        plan.bandwidthBytes = 32 << 20
-        plan.bandwidthRepeats = 2
-        plan.matmulSize = 256
-        plan.matmulRepeats = 2
+        plan.useSmallProbes()
         let report = try Benchmark.run(plan)
         let (h, w) = (8, 8)
         XCTAssertEqual(report.model.family, "lumina")
@@ -54,10 +51,7 @@ extension LuminaBenchTests {
         plan.warmup = 0
         plan.repeats = 1
         plan.timedPasses = 5
-        plan.bandwidthBytes = 32 << 20
-        plan.bandwidthRepeats = 2
-        plan.matmulSize = 256
-        plan.matmulRepeats = 2
+        plan.useSmallProbes()
         let report = try Benchmark.run(plan)
         XCTAssertEqual(report.schedules.map(\.passes), [3 + 64 + 7, 3 + 8 + 7 * 3, 3 + 8 + 7 * 2])
         XCTAssertEqual(report.settings.timedPasses, 5)

@@ -264,6 +264,12 @@ public struct BenchmarkPlan: Sendable {
     private mutating func smallParts() {
         decoder = .vq(BenchmarkPlan.smokeVQ)
         vqName = "VQ-smoke"
+        useSmallProbes()
+    }
+
+    /// The bandwidth and matmul probes at smoke sizes (32 MiB read twice, 256² matmul twice), for runs that
+    /// check the benchmark rather than the machine.
+    public mutating func useSmallProbes() {
         bandwidthBytes = 32 << 20
         bandwidthRepeats = 2
         matmulSize = 256

@@ -20,10 +20,12 @@ final class BatchLoop: @unchecked Sendable {
     /// Test hook: runs on the generation thread after every pass, with the pass count since the loop started.
     var afterPass: ((Int) -> Void)?
 
-    /// An image in the batch: where its events go, the partial images sent, and the most images that
-    /// shared one of its passes.
+    /// An image in the batch: where its events go, its passes, the cells decoded so far, the partial images
+    /// sent, and the most images that shared one of its passes.
     private struct Member {
         var pending: Pending
+        var passes = 0
+        var decoded: [Bool] = []
         var partialsSent = 0
         var sharedWith = 1
 
@@ -52,6 +54,7 @@ final class BatchLoop: @unchecked Sendable {
             let images = batch.count, start = ContinuousClock.now
             let finished = batch.step()
             metrics.recordPass(seconds: start.duration(to: .now).seconds, images: images)
+            sendProgress(batch, finished: finished)
             sendPartials(batch)
             for (id, result) in finished { complete(id, result) }
             passes += 1
@@ -117,6 +120,22 @@ final class BatchLoop: @unchecked Sendable {
                 pending.events.finish(throwing: reported)
                 metrics.recordImage(.failed)
             }
+        }
+    }
+
+    /// Each image's `.progress` event for the pass just run: the cells it decoded.
+    private func sendProgress(_ batch: ContinuousBatch, finished: [(id: UInt64, result: GenerationResult)]) {
+        let filled = zip(batch.members, batch.grids).map { ($0, $1.cells.map { $0 != nil }) }
+            + finished.map { ($0.id, [Bool](repeating: true, count: $0.result.tokens.count)) }
+        for (id, cells) in filled {
+            guard var member = members[id] else { continue }
+            if member.decoded.count != cells.count { member.decoded = [Bool](repeating: false, count: cells.count) }
+            let new = cells.indices.filter { cells[$0] && !member.decoded[$0] }
+            member.decoded = cells
+            member.passes += 1
+            members[id] = member
+            member.pending.events.yield(.progress(ImageProgress(pass: member.passes, tokens: cells.lazy.filter { $0 }.count,
+                                                                totalTokens: cells.count, cells: new)))
         }
     }
 

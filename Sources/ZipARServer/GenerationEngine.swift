@@ -106,9 +106,10 @@ public actor GenerationEngine: Service {
         }
     }
 
-    /// Seconds until a queued image would likely start: the places ahead at the mean image time, 1…120.
-    private func retryAfter() -> Int {
-        let turnsAhead = Double(waiting.count / max(1, limits.parallel) + 1)
+    /// Seconds until an image queued behind `ahead` images (default: those waiting) would likely start: the
+    /// turns ahead at the mean image time, 1…120.
+    func retryAfter(ahead: Int? = nil) -> Int {
+        let turnsAhead = Double((ahead ?? waiting.count) / max(1, limits.parallel) + 1)
         return Int(min(120, max(1, (turnsAhead * (waiting.secondsPerImage ?? 1)).rounded(.up))))
     }
 

@@ -20,10 +20,22 @@ public struct ImageJob: Sendable {
 
 /// What the engine reports for one image.
 public enum ImageEvent: Sendable {
+    /// A pass of this image finished.
+    case progress(ImageProgress)
     /// A partial image (PNG): the tokens so far decoded, cells not yet generated grey.
     case partial(index: Int, png: [UInt8])
     /// The finished image.
     case completed(GeneratedImage)
+}
+
+/// Where an image stands after one of its passes.
+public struct ImageProgress: Sendable, Equatable {
+    /// Passes of this image so far.
+    public var pass: Int
+    /// Cells of the grid decoded so far, and in all.
+    public var tokens: Int, totalTokens: Int
+    /// The cells (raster indices) this pass decoded: the wavefront.
+    public var cells: [Int]
 }
 
 /// A finished image: its PNG and how it was made.

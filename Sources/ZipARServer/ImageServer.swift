@@ -7,8 +7,9 @@ import ServiceLifecycle
 /// readiness probes and Prometheus metrics.
 public enum ImageServer {
     /// The router: `POST /v1/images/generations`, `GET /v1/models`, `GET /health`, `GET /ready`,
-    /// `GET /metrics`; every error in OpenAI's shape; CORS headers for `configuration.corsOrigin`.
-    public static func router(engine: GenerationEngine, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+    /// `GET /metrics`, and with `jobs` the `/v1/zipar/jobs` routes and `GET /v1/images/{id}/content`; every
+    /// error in OpenAI's shape; CORS headers for `configuration.corsOrigin`.
+    public static func router(engine: GenerationEngine, jobs: JobQueue? = nil, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
         let router = Router()
         // Outermost first: metrics see every answer; CORS adds its headers to errors too and answers
         // preflights before the API key is asked for.
@@ -40,26 +41,28 @@ public enum ImageServer {
         }
         let images = ImagesRoutes(engine: engine, configuration: configuration)
         router.post("v1/images/generations") { request, context in try await images.generate(request, context: context) }
+        if let jobs { JobsRoutes(jobs: jobs, configuration: configuration).add(to: router) }
         return router
     }
 
-    /// The application on `configuration.host:port`, with the engine as one of its services (shut down after
-    /// the HTTP server, so requests in flight finish). `onRunning` gets the port it listens on.
-    public static func application(engine: GenerationEngine, configuration: ServerConfiguration,
+    /// The application on `configuration.host:port`, with the engine and the job queue as its services (shut
+    /// down after the HTTP server, the queue before the engine, so requests and jobs in flight finish).
+    /// `onRunning` gets the port it listens on.
+    public static func application(engine: GenerationEngine, jobs: JobQueue? = nil, configuration: ServerConfiguration,
                                    logger: Logger = Logger(label: "zipar.serve"),
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: router(engine: engine, configuration: configuration),
+        Application(router: router(engine: engine, jobs: jobs, configuration: configuration),
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "zipar"),
-                    services: [engine], onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+                    services: [engine] + (jobs.map { [$0] } ?? []), onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
                     logger: logger)
     }
 
     /// Serves until SIGTERM or SIGINT, then drains: the listener closes, requests in flight and queued images
     /// finish, and it returns.
-    public static func run(engine: GenerationEngine, configuration: ServerConfiguration,
+    public static func run(engine: GenerationEngine, jobs: JobQueue? = nil, configuration: ServerConfiguration,
                            logger: Logger = Logger(label: "zipar.serve"),
                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let app = application(engine: engine, configuration: configuration, logger: logger, onRunning: onRunning)
+        let app = application(engine: engine, jobs: jobs, configuration: configuration, logger: logger, onRunning: onRunning)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

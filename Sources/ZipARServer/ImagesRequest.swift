@@ -4,7 +4,7 @@ import ZipAR
 /// The body of `POST /v1/images/generations`: OpenAI's fields plus ZipAR's extensions at top level (the
 /// SDKs send them through `extra_body`). Fields OpenAI defines that do not apply here (quality, style,
 /// background, moderation, user, output_compression) and unknown fields are ignored.
-public struct ImagesRequest: Decodable, Sendable {
+public struct ImagesRequest: Codable, Sendable {
     public var model: String?
     public var prompt: String?
     public var n: Int?
@@ -49,6 +49,12 @@ public struct ImagesRequest: Decodable, Sendable {
     }
 }
 
+/// What a request is for: an answer to `POST /v1/images/generations`, or a stored job, whose partial images
+/// go to its event stream (0…16, no `stream` flag).
+public enum RequestUse: Sendable {
+    case images, job
+}
+
 /// A request checked against the served model and the server's limits.
 public struct ImagesPlan: Sendable {
     public var jobs: [ImageJob]
@@ -60,7 +66,7 @@ extension ImagesRequest {
     /// Checks every field and builds the jobs (seeds seed, seed+1, … as `zipar generate` gives several
     /// labels; with no seed a random one), each with the request's `timeout`, at most `maxSeconds` (nil: no
     /// server limit). Throws `APIError` naming the field at fault.
-    public func plan(for model: ServedModel, maxImages: Int, maxSeconds: Double? = nil) throws -> ImagesPlan {
+    public func plan(for model: ServedModel, maxImages: Int, maxSeconds: Double? = nil, for use: RequestUse = .images) throws -> ImagesPlan {
         if let name = self.model, name != model.id {
             throw APIError(status: .notFound, message: "the model '\(name)' does not exist (this server serves '\(model.id)')",
                            type: "invalid_request_error", param: "model", code: "model_not_found")
@@ -78,9 +84,14 @@ extension ImagesRequest {
             throw APIError.invalid("'output_format' \(format): only png is supported", param: "output_format")
         }
         let streaming = stream ?? false
+        if streaming, use == .job {
+            throw APIError.invalid("'stream': a job reports through GET /v1/zipar/jobs/{id}/events", param: "stream")
+        }
         if streaming, count != 1 { throw APIError.invalid("'stream' takes n = 1", param: "n") }
-        let partials = partial_images ?? 0
-        guard (0...3).contains(partials) else { throw APIError.invalid("'partial_images' must lie in 0…3", param: "partial_images") }
+        let partials = partial_images ?? 0, maxPartials = use == .job ? 16 : 3
+        guard (0...maxPartials).contains(partials) else {
+            throw APIError.invalid("'partial_images' must lie in 0…\(maxPartials)", param: "partial_images")
+        }
         if let v = cfg_scale, !(v.isFinite && v >= 0) { throw APIError.invalid("'cfg_scale' must be a finite number, 0 or more", param: "cfg_scale") }
         if let v = temperature, !(v.isFinite && v >= 0) { throw APIError.invalid("'temperature' must be 0 (greedy) or a finite positive number", param: "temperature") }
         if let v = top_k, v < 0 { throw APIError.invalid("'top_k' must be 0 or positive", param: "top_k") }
@@ -104,7 +115,7 @@ extension ImagesRequest {
         let jobs = (0..<count).map { k in
             ImageJob(options: GenerationOptions(condition: condition, cfgScale: cfg_scale ?? defaults.cfgScale, sampling: sampling,
                                                 seed: first &+ UInt64(k)),
-                     schedule: spec, partialImages: streaming ? partials : 0, timeout: seconds)
+                     schedule: spec, partialImages: streaming || use == .job ? partials : 0, timeout: seconds)
         }
         return ImagesPlan(jobs: jobs, stream: streaming, size: model.sizeName)
     }

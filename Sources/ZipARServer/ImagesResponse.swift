@@ -15,7 +15,7 @@ struct ImagesResponse: Encodable {
 }
 
 /// How one image was made.
-struct ImageInfo: Encodable {
+struct ImageInfo: Codable {
     var seed: UInt64
     var schedule: String
     var passes: Int

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The frames of one image's event stream, with keep-alive comments between them while the image is slow.
+/// The frames of one image's event stream (`POST /v1/images/generations` with `stream: true`).
 struct SSEFrames: Sendable {
     let events: AsyncThrowingStream<ImageEvent, Error>
     let size: String
@@ -9,20 +9,13 @@ struct SSEFrames: Sendable {
     /// The frames; ends after `image_generation.completed` or an `error` event. Cancelling the consumer
     /// cancels the image.
     func stream() -> AsyncThrowingStream<String, Error> {
-        let (frames, output) = AsyncThrowingStream.makeStream(of: String.self)
-        let events = self.events, size = self.size, interval = keepAliveSeconds
-        let producer = Task {
-            let ticker = Task {
-                while !Task.isCancelled {
-                    try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
-                    output.yield(SSE.keepAlive)
-                }
-            }
-            defer { ticker.cancel() }
+        let events = self.events, size = self.size
+        return SSE.frames(keepAliveSeconds: keepAliveSeconds) { output in
             do {
                 for try await event in events {
                     let now = Int(Date().timeIntervalSince1970)
                     switch event {
+                    case .progress: continue
                     case let .partial(index, png):
                         output.yield(try SSE.event("image_generation.partial_image", PartialImageEvent(
                             b64_json: Data(png).base64EncodedString(), partial_image_index: index, created_at: now, size: size)))
@@ -35,12 +28,38 @@ struct SSEFrames: Sendable {
             } catch is CancellationError {
                 output.finish(throwing: CancellationError())
             } catch {
-                let api = error as? APIError ?? APIError(status: .internalServerError, message: "generation failed", type: "server_error")
-                output.yield((try? SSE.event("error", ErrorEvent(error: api.body.error))) ?? "")
+                output.yield((try? SSE.event("error", ErrorEvent(error: APIError.reported(error).body.error))) ?? "")
                 output.finish()
             }
         }
+    }
+}
+
+extension SSE {
+    /// A stream of frames that `produce` writes, with a keep-alive comment every `keepAliveSeconds` between
+    /// them. Cancelling the consumer cancels `produce`.
+    static func frames(keepAliveSeconds: Double,
+                       _ produce: @escaping @Sendable (AsyncThrowingStream<String, Error>.Continuation) async -> Void)
+        -> AsyncThrowingStream<String, Error> {
+        let (frames, output) = AsyncThrowingStream.makeStream(of: String.self)
+        let producer = Task {
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(nanoseconds: UInt64(keepAliveSeconds * 1e9))
+                    output.yield(SSE.keepAlive)
+                }
+            }
+            defer { ticker.cancel() }
+            await produce(output)
+        }
         output.onTermination = { _ in producer.cancel() }
         return frames
+    }
+}
+
+extension APIError {
+    /// `error` as clients see it: itself when it is an `APIError`, else a 500 "generation failed".
+    static func reported(_ error: Error) -> APIError {
+        error as? APIError ?? APIError(status: .internalServerError, message: "generation failed", type: "server_error")
     }
 }

@@ -30,6 +30,8 @@ struct Serve: ParsableCommand {
     var timeout: Double = 600
     @Option(name: .customLong("cors-origin"), help: "The origin browsers may call the API from (* for any). Default: no CORS headers.")
     var corsOrigin: String?
+    @Option(name: .customLong("jobs-db"), help: "The SQLite file that keeps /v1/zipar/jobs and their images across restarts (default: $XDG_STATE_HOME/zipar/jobs.sqlite or ~/.local/state/zipar/jobs.sqlite; :memory: keeps them in memory; none: no jobs API).")
+    var jobsDB: String?
 
     func validate() throws {
         try checkFlag("--port", port, { (0...65535).contains($0) }, "must lie in 0…65535")
@@ -42,6 +44,8 @@ struct Serve: ParsableCommand {
         try checkFlag("--timeout", timeout, { $0.isFinite && $0 >= 0 }, "must be 0 (no limit) or a positive number of seconds")
         try checkFlag("--cors-origin", corsOrigin, { $0 == "*" || (($0.hasPrefix("http://") || $0.hasPrefix("https://")) && !$0.contains(" ")) },
                       "must be * or an origin such as https://example.com")
+        try checkFlag("--jobs-db", jobsDB, { !$0.isEmpty && !$0.contains("://") },
+                      "must be a file path, :memory: or none (a postgres:// queue is not supported yet)")
     }
 
     func run() throws {
@@ -57,12 +61,32 @@ struct Serve: ParsableCommand {
         let key = apiKey ?? ProcessInfo.processInfo.environment["ZIPAR_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let configuration = ServerConfiguration(host: host, port: port, apiKey: key, maxBodyBytes: maxBody, maxImages: maxN,
                                                 requestTimeout: timeout > 0 ? timeout : nil, corsOrigin: corsOrigin)
+        let jobs = try jobQueue(engine: engine)
         let host = self.host
         try blockingRun {
-            try await ImageServer.run(engine: engine, configuration: configuration) { port in
+            try await ImageServer.run(engine: engine, jobs: jobs, configuration: configuration) { port in
                 FileHandle.standardError.write(Data("zipar: serving \(model.id) (\(model.sizeName)) on http://\(host):\(port)\n".utf8))
             }
         }
+    }
+
+    /// The job queue over `--jobs-db`, or nil with `--jobs-db none`.
+    func jobQueue(engine: GenerationEngine) throws -> JobQueue? {
+        let path = jobsDB ?? Self.defaultJobsDB
+        guard path != "none" else { return nil }
+        do {
+            return JobQueue(engine: engine, store: try SQLiteJobStore(path: path), maxImages: maxN)
+        } catch {
+            throw UsageError("--jobs-db \(path): cannot open the job database (\(error))")
+        }
+    }
+
+    /// `$XDG_STATE_HOME/zipar/jobs.sqlite`, or under `~/.local/state`.
+    static var defaultJobsDB: String {
+        let environment = ProcessInfo.processInfo.environment
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/state").path
+        return URL(fileURLWithPath: state).appendingPathComponent("zipar/jobs.sqlite").path
     }
 
     /// The id requests name the model by.

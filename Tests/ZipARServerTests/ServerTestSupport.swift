@@ -21,12 +21,32 @@ enum GlyphModel {
     }()
 }
 
-/// An application over `engine`; with `running` false the engine never starts a batch (images stay queued).
-func makeApp(engine: GenerationEngine, configuration: ServerConfiguration = ServerConfiguration(port: 0),
+/// An application over `engine` (and `jobs`, which runs as a service when given); with `running` false the
+/// engine never starts a batch (images stay queued).
+func makeApp(engine: GenerationEngine, jobs: JobQueue? = nil, configuration: ServerConfiguration = ServerConfiguration(port: 0),
              running: Bool = true) -> some ApplicationProtocol {
-    Application(router: ImageServer.router(engine: engine, configuration: configuration),
+    Application(router: ImageServer.router(engine: engine, jobs: jobs, configuration: configuration),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                services: running ? [engine] : [])
+                services: (running ? [engine] : []) + (jobs.map { [$0] } ?? []))
+}
+
+/// The frames of an SSE body: (id, event, data JSON) per frame, and how many comment lines came.
+func sseFrames(_ body: String) -> (events: [(String, [String: Any])], ids: [String?], comments: Int) {
+    var events: [(String, [String: Any])] = [], ids: [String?] = [], comments = 0
+    for block in body.components(separatedBy: "\n\n") where !block.isEmpty {
+        var name = "", data = "", id: String?
+        for line in block.split(separator: "\n") {
+            if line.hasPrefix(":") { comments += 1 }
+            if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
+            if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+            if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+        }
+        if !name.isEmpty {
+            events.append((name, (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] ?? [:]))
+            ids.append(id)
+        }
+    }
+    return (events, ids, comments)
 }
 
 /// JSON bodies and answers.

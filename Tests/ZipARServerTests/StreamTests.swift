@@ -7,30 +7,13 @@ import ZipAR
 
 /// `stream: true`: OpenAI's SSE wire format.
 final class StreamTests: XCTestCase {
-    /// The frames of an SSE body: (event, data JSON) per frame, and how many comment lines came.
-    func frames(_ body: String) -> (events: [(String, [String: Any])], comments: Int) {
-        var events: [(String, [String: Any])] = [], comments = 0
-        for block in body.components(separatedBy: "\n\n") where !block.isEmpty {
-            var name = "", data = ""
-            for line in block.split(separator: "\n") {
-                if line.hasPrefix(":") { comments += 1 }
-                if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
-                if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
-            }
-            if !name.isEmpty {
-                events.append((name, (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] ?? [:]))
-            }
-        }
-        return (events, comments)
-    }
-
     func testPartialImagesThenCompleted() async throws {
         let engine = GenerationEngine(model: GlyphModel.served, limits: .init())
         try await makeApp(engine: engine).test(.ahc(.http)) { client in
             let streamed = try await client.post(#"{"prompt":"R","seed":5,"stream":true,"partial_images":2}"#)
             XCTAssertEqual(streamed.status, .ok)
             XCTAssertEqual(streamed.headers[.contentType], "text/event-stream")
-            let (events, _) = frames(String(buffer: streamed.body))
+            let (events, _, _) = sseFrames(String(buffer: streamed.body))
             XCTAssertEqual(events.map(\.0), ["image_generation.partial_image", "image_generation.partial_image", "image_generation.completed"])
             for (name, data) in events { XCTAssertEqual(data["type"] as? String, name) }
             XCTAssertEqual(events.prefix(2).map { $0.1["partial_image_index"] as? Int }, [0, 1])
@@ -47,7 +30,7 @@ final class StreamTests: XCTestCase {
         output.finish(throwing: APIError.invalid("the prompt is too long", param: "prompt"))
         var body = ""
         for try await frame in SSEFrames(events: events, size: "48x48", keepAliveSeconds: 60).stream() { body += frame }
-        let (parsed, _) = frames(body)
+        let (parsed, _, _) = sseFrames(body)
         XCTAssertEqual(parsed.map(\.0), ["error"])
         XCTAssertEqual(parsed.first?.1["type"] as? String, "error")
         XCTAssertEqual((parsed.first?.1["error"] as? [String: Any])?["param"] as? String, "prompt")
@@ -58,9 +41,9 @@ final class StreamTests: XCTestCase {
         var body = ""
         for try await frame in SSEFrames(events: events, size: "48x48", keepAliveSeconds: 0.02).stream() {
             body += frame
-            if frames(body).comments >= 2 { output.finish() }
+            if sseFrames(body).comments >= 2 { output.finish() }
         }
-        XCTAssertGreaterThanOrEqual(frames(body).comments, 2)
+        XCTAssertGreaterThanOrEqual(sseFrames(body).comments, 2)
         XCTAssertTrue(body.hasPrefix(": keep-alive\n\n"))
     }
 }

@@ -53,6 +53,7 @@ extension CLITests {
             (["serve", "--timeout", "nan"], "--timeout nan"),
             (["serve", "--timeout=-1"], "--timeout -1.0"),
             (["serve", "--cors-origin", "ftp://example.com"], "--cors-origin ftp://example.com"),
+            (["serve", "--jobs-db", "postgres://localhost/zipar"], "--jobs-db postgres://localhost/zipar"),
         ]
         for (args, flag) in cases { try expectFailure(args, mentions: flag) }
     }

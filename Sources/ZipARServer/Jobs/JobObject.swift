@@ -1,0 +1,76 @@
+import Foundation
+
+/// A job as `/v1/zipar/jobs` answers with it.
+struct JobObject: Encodable {
+    var id: String
+    var object = "zipar.job"
+    var model: String
+    var created_at: Int
+    var status: JobStatus
+    var prompt: String
+    var n: Int
+    /// The token grid the wavefront fills.
+    var grid: Grid
+    /// Passes, and tokens decoded, over the job's images (while running; complete once it succeeded).
+    var progress: Progress?
+    var images: [Image]
+    var error: APIError.ErrorBody.Detail?
+    var finished_at: Int?
+
+    struct Grid: Encodable { var width: Int, height: Int }
+    struct Progress: Encodable { var passes: Int, tokens: Int, total_tokens: Int }
+
+    /// A finished image: where its PNG is and how it was made.
+    struct Image: Encodable {
+        var id: String
+        var url: String
+        var seed: UInt64
+        var schedule: String
+        var passes: Int
+        var seconds: Double
+        var batch_size: Int
+
+        init(_ record: ImageRecord) {
+            let info = record.imageInfo()
+            id = record.id
+            url = "/v1/images/\(record.id)/content"
+            seed = info?.seed ?? 0
+            schedule = info?.schedule ?? ""
+            passes = info?.passes ?? 0
+            seconds = info?.seconds ?? 0
+            batch_size = info?.batch_size ?? 0
+        }
+    }
+
+    init(_ job: JobRecord, model: ServedModel, progress: Progress?, images: [ImageRecord]) {
+        let request = try? job.imagesRequest()
+        id = job.id
+        self.model = job.model
+        created_at = Int(job.createdAt)
+        status = job.status
+        prompt = request?.prompt ?? ""
+        n = request?.n ?? 1
+        grid = Grid(width: model.loaded.model.gridWidth, height: model.loaded.model.gridHeight)
+        self.progress = progress
+        self.images = images.map(Image.init)
+        error = job.errorDetail()
+        finished_at = job.finishedAt.map { Int($0) }
+    }
+}
+
+/// `data:` of a job's `progress` event: one image's pass.
+struct JobProgressEvent: Encodable {
+    var index: Int
+    var pass: Int
+    var tokens: Int
+    var total_tokens: Int
+    /// The cells (raster indices) this pass decoded.
+    var cells: [Int]
+}
+
+/// `data:` of a job's `partial_image` event.
+struct JobPartialEvent: Encodable {
+    var index: Int
+    var partial_image_index: Int
+    var b64_json: String
+}

@@ -1,11 +1,11 @@
 import Hummingbird
 
-/// Requires `Authorization: Bearer <key>` on every route but `/health`, `/ready` and `/metrics` (probes and
-/// the scraper stay public);
+/// Requires `Authorization: Bearer <key>` on every route but `/health`, `/ready`, `/metrics` (probes and
+/// the scraper stay public) and the web page at `/` (which asks for the key and sends it itself);
 /// the key is compared in constant time. A missing or wrong key is a 401 `authentication_error`.
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let key: [UInt8]
-    static var publicPaths: Set<String> { ["/health", "/ready", "/metrics"] }
+    static var publicPaths: Set<String> { ["/", "/health", "/ready", "/metrics"] }
 
     init(key: String) { self.key = Array(key.utf8) }
 

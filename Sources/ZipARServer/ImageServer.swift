@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// The HTTP side of `zipar serve`: OpenAI's Images API over a `GenerationEngine`, with liveness and
 /// readiness probes and Prometheus metrics.
 public enum ImageServer {
-    /// The router: `POST /v1/images/generations`, `GET /v1/models`, `GET /health`, `GET /ready`,
+    /// The router: the web page at `/`, `POST /v1/images/generations`, `GET /v1/models`, `GET /health`, `GET /ready`,
     /// `GET /metrics`, and with `jobs` the `/v1/zipar/jobs` routes and `GET /v1/images/{id}/content`; every
     /// error in OpenAI's shape; CORS headers for `configuration.corsOrigin`.
     public static func router(engine: GenerationEngine, jobs: JobQueue? = nil, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
@@ -23,6 +23,9 @@ public enum ImageServer {
         router.middlewares.add(APIErrorMiddleware())
         if let key = configuration.apiKey { router.middlewares.add(APIKeyMiddleware(key: key)) }
         let started = Int(Date().timeIntervalSince1970)
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: WebPage.html)))
+        }
         router.get("health") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
@@ -36,7 +39,7 @@ public enum ImageServer {
                             body: .init(byteBuffer: ByteBuffer(bytes: engine.metrics.render(waiting: waiting, running: running))))
         }
         router.get("v1/models") { _, _ in
-            let list = ModelList(data: [.init(id: engine.model.id, created: started)])
+            let list = ModelList(data: [.init(id: engine.model.id, created: started, zipar: .init(engine.model))])
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(list))))
         }
         let images = ImagesRoutes(engine: engine, configuration: configuration)

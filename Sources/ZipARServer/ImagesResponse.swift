@@ -67,6 +67,26 @@ struct ModelList: Encodable {
         var object = "model"
         var created: Int
         var owned_by = "zipar"
+        /// What the model makes and takes (our extension; the web page reads it).
+        var zipar: Details
+    }
+
+    struct Details: Encodable {
+        var size: String
+        var grid_width: Int
+        var grid_height: Int
+        /// A class model's labels, one character a class ("0-9A-Z" for the glyph model); absent for a text
+        /// model and for a class model whose classes are indices.
+        var class_labels: String?
+        var text_to_image: Bool
+
+        init(_ model: ServedModel) {
+            size = model.sizeName
+            grid_width = model.loaded.model.gridWidth
+            grid_height = model.loaded.model.gridHeight
+            class_labels = model.labels
+            text_to_image = !model.isClassModel
+        }
     }
 }
 

@@ -42,7 +42,7 @@ public enum ImageServer {
             let list = ModelList(data: [.init(id: engine.model.id, created: started, zipar: .init(engine.model))])
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(list))))
         }
-        let images = ImagesRoutes(engine: engine, configuration: configuration)
+        let images = ImagesRoutes(engine: engine, store: jobs?.store, configuration: configuration)
         router.post("v1/images/generations") { request, context in try await images.generate(request, context: context) }
         if let jobs { JobsRoutes(jobs: jobs, configuration: configuration).add(to: router) }
         return router

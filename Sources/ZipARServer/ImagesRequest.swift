@@ -60,6 +60,8 @@ public struct ImagesPlan: Sendable {
     public var jobs: [ImageJob]
     public var stream: Bool
     public var size: String
+    /// True for `response_format: url`: the images are stored and the answer links them.
+    public var answersWithURLs: Bool
 }
 
 extension ImagesRequest {
@@ -77,8 +79,8 @@ extension ImagesRequest {
         if let size, size != "auto", size != model.sizeName {
             throw APIError.invalid("'size' \(size): this model makes \(model.sizeName) images (or give \"auto\")", param: "size")
         }
-        if let format = response_format, format != "b64_json" {
-            throw APIError.invalid("'response_format' \(format): only b64_json is supported", param: "response_format")
+        if let format = response_format, format != "b64_json", format != "url" {
+            throw APIError.invalid("'response_format' \(format): give b64_json or url", param: "response_format")
         }
         if let format = output_format, format != "png" {
             throw APIError.invalid("'output_format' \(format): only png is supported", param: "output_format")
@@ -117,6 +119,6 @@ extension ImagesRequest {
                                                 seed: first &+ UInt64(k)),
                      schedule: spec, partialImages: streaming || use == .job ? partials : 0, timeout: seconds)
         }
-        return ImagesPlan(jobs: jobs, stream: streaming, size: model.sizeName)
+        return ImagesPlan(jobs: jobs, stream: streaming, size: model.sizeName, answersWithURLs: response_format == "url" && use == .images)
     }
 }

@@ -9,8 +9,10 @@ struct ImagesResponse: Encodable {
     var size: String
     var zipar: [ImageInfo]
 
+    /// One image: its PNG in base64, or (`response_format: url`) where to fetch it.
     struct ImageData: Encodable {
-        var b64_json: String
+        var b64_json: String?
+        var url: String?
     }
 }
 

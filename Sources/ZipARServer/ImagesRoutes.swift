@@ -5,6 +5,8 @@ import Hummingbird
 /// events. A client that goes away cancels its images.
 struct ImagesRoutes: Sendable {
     let engine: GenerationEngine
+    /// Where `response_format: url` images are kept (the job store); nil: url is refused.
+    let store: (any JobStore)?
     let configuration: ServerConfiguration
 
     /// Answers inside Hummingbird's inbound-close watch, so a client that goes away cancels its images. The
@@ -13,7 +15,8 @@ struct ImagesRoutes: Sendable {
     /// says so with `Connection: close`.
     func generate(_ request: Request, context: some RequestContext) async throws -> Response {
         do {
-            return try await request.body.consumeWithCancellationOnInboundClose { body in try await respond(to: body) }
+            let host = request.head.authority ?? "\(configuration.host):\(configuration.port)"
+            return try await request.body.consumeWithCancellationOnInboundClose { body in try await respond(to: body, host: host) }
         } catch var error as APIError {
             error.closesConnection = true
             throw error
@@ -24,10 +27,14 @@ struct ImagesRoutes: Sendable {
         }
     }
 
-    private func respond(to body: RequestBody) async throws -> Response {
+    private func respond(to body: RequestBody, host: String) async throws -> Response {
         let bytes = try await body.collect(upTo: configuration.maxBodyBytes)
         let plan = try ImagesRequest.decode(Array(buffer: bytes)).plan(for: engine.model, maxImages: configuration.maxImages,
                                                                           maxSeconds: configuration.requestTimeout)
+        if plan.answersWithURLs, store == nil {
+            throw APIError.invalid("'response_format' url needs the image store, which this server runs without (--jobs-db none)",
+                                   param: "response_format")
+        }
         let streams: [AsyncThrowingStream<ImageEvent, Error>]
         do {
             streams = try await engine.submit(plan.jobs)
@@ -39,11 +46,24 @@ struct ImagesRoutes: Sendable {
         }
         if plan.stream { return eventStream(streams[0], size: plan.size) }
         let images = try await Self.collect(streams)
-        let response = ImagesResponse(created: Int(Date().timeIntervalSince1970),
-                                      data: images.map { .init(b64_json: Data($0.png).base64EncodedString()) },
-                                      size: plan.size, zipar: images.map(ImageInfo.init))
+        let data = plan.answersWithURLs ? try await stored(images, host: host)
+                                        : images.map { ImagesResponse.ImageData(b64_json: Data($0.png).base64EncodedString()) }
+        let response = ImagesResponse(created: Int(Date().timeIntervalSince1970), data: data, size: plan.size,
+                                      zipar: images.map(ImageInfo.init))
         return Response(status: .ok, headers: [.contentType: "application/json", .connection: "close"],
                         body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(response))))
+    }
+
+    /// Stores `images` and links them: `http://HOST/v1/images/{id}/content`.
+    private func stored(_ images: [GeneratedImage], host: String) async throws -> [ImagesResponse.ImageData] {
+        var data: [ImagesResponse.ImageData] = []
+        for image in images {
+            let id = "img_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try await store?.insert(ImageRecord(id: id, jobID: nil, index: 0, png: Data(image.png), info: Data(try JSON.encode(ImageInfo(image))),
+                                                createdAt: Date().timeIntervalSince1970))
+            data.append(.init(url: "http://\(host)/v1/images/\(id)/content"))
+        }
+        return data
     }
 
     /// The finished images of `streams`, in order (consumed together, so cancelling the caller cancels all).

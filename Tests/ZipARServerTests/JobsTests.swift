@@ -112,11 +112,30 @@ final class JobsTests: XCTestCase {
         }
     }
 
+    /// `response_format: url` on the Images API stores the image beside the jobs' and links it.
+    func testImagesAPIAnswersWithURLs() async throws {
+        let (engine, jobs, _) = try makeQueue()
+        try await makeApp(engine: engine, jobs: jobs).test(.ahc(.http)) { client in
+            let linked = try await client.post(#"{"prompt":"K","seed":8,"n":2,"response_format":"url"}"#)
+            XCTAssertEqual(linked.status, .ok)
+            let urls = (linked.json["data"] as? [[String: Any]] ?? []).compactMap { $0["url"] as? String }
+            XCTAssertEqual(urls.count, 2)
+            let inline = try await client.post(#"{"prompt":"K","seed":8,"n":2}"#)
+            for (url, png) in zip(urls, inline.images) {
+                let path = try XCTUnwrap(URLComponents(string: url)?.path)
+                XCTAssertTrue(url.hasPrefix("http://") && path.hasPrefix("/v1/images/img_"), url)
+                let content = try await client.execute(uri: path, method: .get)
+                XCTAssertEqual(Data(buffer: content.body), png)
+            }
+        }
+    }
+
     func testBadJobsAreRefusedWithTheField() async throws {
         let (engine, jobs, _) = try makeQueue(limits: .init(maxQueue: 0))
         try await makeApp(engine: engine, jobs: jobs).test(.ahc(.http)) { client in
             for (json, param) in [(#"{"prompt":"Q","stream":true}"#, "stream"), (#"{"prompt":"Q","partial_images":17}"#, "partial_images"),
-                                  (#"{"prompt":"?"}"#, "prompt"), (#"{"prompt":"Q","n":5}"#, "n")] {
+                                  (#"{"prompt":"?"}"#, "prompt"), (#"{"prompt":"Q","n":5}"#, "n"),
+                                  (#"{"prompt":"Q","response_format":"webp"}"#, "response_format")] {
                 let response = try await client.post(json, uri: "/v1/zipar/jobs")
                 XCTAssertEqual(response.status, .badRequest, json)
                 XCTAssertEqual(response.error["param"] as? String, param, json)

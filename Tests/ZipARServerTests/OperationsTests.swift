@@ -116,13 +116,28 @@ final class OperationsTests: XCTestCase {
     }
 
     /// A client that closes its connection mid-image cancels it: the image leaves the batch within a pass or
-    /// so, counted as cancelled.
+    /// so, counted as cancelled; the request is counted as 499.
     func testAClientThatGoesAwayCancelsItsImage() async throws {
+        let metrics = try await hangUpMidImage(#"{"prompt":"Q","seed":1}"#)
+        XCTAssertEqual(sample(metrics, "zipar_http_requests_total", [("route", "/v1/images/generations"), ("status", "499")]), 1, metrics)
+    }
+
+    /// The same for an event stream, whose headers (200) are out: the gone client fails the next write (a
+    /// keep-alive comment here, every 0.1 s), which cancels the image.
+    func testAStreamWhoseClientGoesAwayCancelsItsImage() async throws {
+        _ = try await hangUpMidImage(#"{"prompt":"Q","seed":1,"stream":true,"partial_images":3}"#, keepAliveSeconds: 0.1)
+    }
+
+    /// Sends `json` on a raw socket, closes it once the image runs (passes slowed to 20 ms, so the image alone
+    /// would run ≥ 2.9 s), checks that the image stops within 1.5 s, cancelled, and returns /metrics.
+    func hangUpMidImage(_ json: String, keepAliveSeconds: Double = 15) async throws -> String {
         let engine = GenerationEngine(model: GlyphModel.served, limits: .init(parallel: 1))
         let slow = SlowPasses()
         engine.loop.afterPass = { _ in slow.wait() }
-        try await makeApp(engine: engine).test(.live) { client in
-            let fd = try rawSend(port: try XCTUnwrap(client.port), rawGenerationRequest(#"{"prompt":"Q","seed":1}"#))
+        var configuration = ServerConfiguration(port: 0)
+        configuration.keepAliveSeconds = keepAliveSeconds
+        return try await makeApp(engine: engine, configuration: configuration).test(.live) { client in
+            let fd = try rawSend(port: try XCTUnwrap(client.port), rawGenerationRequest(json))
             func waitFor(_ running: Int) async throws -> Bool {
                 for _ in 0..<250 {
                     if await engine.load.running == running { return true }
@@ -136,11 +151,11 @@ final class OperationsTests: XCTestCase {
             let left = Date()
             let stopped = try await waitFor(0)
             XCTAssertTrue(stopped)
-            XCTAssertLessThan(Date().timeIntervalSince(left), 1.5)  // the image alone would run ≥ 2.9 s more
+            XCTAssertLessThan(Date().timeIntervalSince(left), 1.5)
             let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "cancelled")]), 1, text)
             XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "completed")]), 0, text)
-            XCTAssertEqual(sample(text, "zipar_http_requests_total", [("route", "/v1/images/generations"), ("status", "499")]), 1, text)
+            return text
         }
     }
 

@@ -32,6 +32,8 @@ struct Serve: ParsableCommand {
     var corsOrigin: String?
     @Option(name: .customLong("jobs-db"), help: "The SQLite file that keeps /v1/zipar/jobs and their images across restarts (default: $XDG_STATE_HOME/zipar/jobs.sqlite or ~/.local/state/zipar/jobs.sqlite; :memory: keeps them in memory; none: no jobs API).")
     var jobsDB: String?
+    @Option(name: .customLong("replica-id"), help: "This server's name in the job store, the owner of the jobs it runs; a server that starts again under the same name takes its unfinished jobs back at once, others after their 15-s lease (default: HOST:PORT, HOST:pidPID with --port 0).")
+    var replicaID: String?
 
     func validate() throws {
         try checkFlag("--port", port, { (0...65535).contains($0) }, "must lie in 0…65535")
@@ -44,6 +46,7 @@ struct Serve: ParsableCommand {
         try checkFlag("--timeout", timeout, { $0.isFinite && $0 >= 0 }, "must be 0 (no limit) or a positive number of seconds")
         try checkFlag("--cors-origin", corsOrigin, { $0 == "*" || (($0.hasPrefix("http://") || $0.hasPrefix("https://")) && !$0.contains(" ")) },
                       "must be * or an origin such as https://example.com")
+        try checkFlag("--replica-id", replicaID, { !$0.isEmpty }, "must not be empty")
         try checkFlag("--jobs-db", jobsDB, { !$0.isEmpty && !$0.contains("://") },
                       "must be a file path, :memory: or none (a postgres:// queue is not supported yet)")
     }
@@ -75,7 +78,9 @@ struct Serve: ParsableCommand {
         let path = jobsDB ?? Self.defaultJobsDB
         guard path != "none" else { return nil }
         do {
-            return JobQueue(engine: engine, store: try SQLiteJobStore(path: path), maxImages: maxN)
+            let info = ProcessInfo.processInfo
+            let replica = replicaID ?? "\(info.hostName):\(port != 0 ? String(port) : "pid\(info.processIdentifier)")"
+            return JobQueue(engine: engine, store: try SQLiteJobStore(path: path), replica: replica, maxImages: maxN)
         } catch {
             throw UsageError("--jobs-db \(path): cannot open the job database (\(error))")
         }

@@ -11,7 +11,7 @@ final class JobsTests: XCTestCase {
     func makeQueue(path: String? = nil, limits: GenerationEngine.Limits = .init()) throws -> (GenerationEngine, JobQueue, String) {
         let file = path ?? FileManager.default.temporaryDirectory.appendingPathComponent("jobs-\(UUID().uuidString).sqlite").path
         let engine = GenerationEngine(model: GlyphModel.served, limits: limits)
-        return (engine, JobQueue(engine: engine, store: try SQLiteJobStore(path: file), maxImages: 4), file)
+        return (engine, JobQueue(engine: engine, store: try SQLiteJobStore(path: file), replica: "test", maxImages: 4), file)
     }
 
     /// Submits a job and returns its id.
@@ -75,7 +75,7 @@ final class JobsTests: XCTestCase {
         for (id, json) in zip(ids, jsons) {
             try await jobs.store.insert(JobRecord(id: id, model: "zipar-glyphs", createdAt: 0, status: .queued, request: Data(json.utf8)))
         }
-        let taken = try await jobs.store.claimNext(model: "zipar-glyphs")
+        let taken = try await jobs.store.claimNext(model: "zipar-glyphs", owner: "test", leaseSeconds: 3600)
         XCTAssertEqual(taken?.id, ids[0])
         XCTAssertEqual(taken?.status, .running)
         try await makeApp(engine: engine, jobs: jobs).test(.ahc(.http)) { client in
@@ -88,6 +88,32 @@ final class JobsTests: XCTestCase {
         }
         let attempt = try await jobs.store.job(ids[0])?.attempt
         XCTAssertEqual(attempt, 2, "the job left running started again")
+    }
+
+    /// Leases: a replica takes back its own unfinished jobs when it starts again, anyone's once their lease ran
+    /// out, and never a live replica's; only the owner may end a job.
+    func testLeasesDecideWhoseJobsGoBackInTheQueue() async throws {
+        let (_, jobs, _) = try makeQueue()
+        let store = jobs.store
+        for i in 0..<3 {
+            try await store.insert(JobRecord(id: "job_\(i)", model: "m", createdAt: Double(i), status: .queued, request: Data("{}".utf8)))
+        }
+        let a = try await store.claimNext(model: "m", owner: "a", leaseSeconds: 3600)
+        let b = try await store.claimNext(model: "m", owner: "b", leaseSeconds: -1)
+        let c = try await store.claimNext(model: "m", owner: "c", leaseSeconds: 3600)
+        XCTAssertEqual([a?.id, b?.id, c?.id], ["job_0", "job_1", "job_2"], "oldest first, each once")
+        let none = try await store.claimNext(model: "m", owner: "a", leaseSeconds: 3600)
+        XCTAssertNil(none)
+        let expired = try await store.requeueAbandoned(model: "m", leftBy: nil)
+        XCTAssertEqual(expired, 1, "b's lease ran out")
+        let own = try await store.requeueAbandoned(model: "m", leftBy: "a")
+        XCTAssertEqual(own, 1, "a started again")
+        let stolen = try await store.finish("job_2", owner: "a", status: .succeeded, error: nil, images: [])
+        XCTAssertFalse(stolen, "c's job")
+        let ended = try await store.finish("job_2", owner: "c", status: .succeeded, error: nil, images: [])
+        XCTAssertTrue(ended)
+        let statuses = try await (0..<3).asyncMap { try await store.job("job_\($0)")?.status }
+        XCTAssertEqual(statuses, [.queued, .queued, .succeeded])
     }
 
     func testCancellingAQueuedJobAndAFinishedOne() async throws {
@@ -165,5 +191,13 @@ final class JobsTests: XCTestCase {
         XCTAssertEqual(replay("2.3"), ["2.4", "2.5"])
         XCTAssertEqual(replay(nil).count, 5)
         XCTAssertEqual(replay("1.3").count, 5, "an id of an earlier attempt replays the whole attempt")
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var values: [T] = []
+        for element in self { values.append(try await transform(element)) }
+        return values
     }
 }

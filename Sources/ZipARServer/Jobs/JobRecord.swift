@@ -26,6 +26,10 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     /// The `APIError` detail of a failed job, as JSON.
     public var error: Data?
     public var finishedAt: Double?
+    /// The server running it (its `--replica-id`) and until when its claim holds unless renewed (seconds since
+    /// 1970); a running job whose lease ran out goes back in the queue.
+    public var owner: String?
+    public var leaseUntil: Double?
 
     /// The stored request.
     public func imagesRequest() throws -> ImagesRequest { try JSONDecoder().decode(ImagesRequest.self, from: request) }

@@ -39,6 +39,8 @@ public final class SQLiteJobStore: JobStore {
                 t.column("attempt", .integer).notNull().defaults(to: 0)
                 t.column("error", .blob)
                 t.column("finishedAt", .double)
+                t.column("owner", .text)
+                t.column("leaseUntil", .double)
             }
             try db.create(index: "job_queue", on: "job", columns: ["model", "status", "number"])
             try db.create(table: "image") { t in
@@ -68,29 +70,41 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func claimNext(model: String) async throws -> JobRecord? {
+    public func claimNext(model: String, owner: String, leaseSeconds: Double) async throws -> JobRecord? {
         try await database.write { db in
             guard var job = try JobRecord.filter(Column("model") == model && Column("status") == JobStatus.queued)
                 .order(Column("number")).fetchOne(db) else { return nil }
             job.status = .running
             job.attempt += 1
+            job.owner = owner
+            job.leaseUntil = Date().timeIntervalSince1970 + leaseSeconds
             try JobRecord.filter(Column("id") == job.id)
-                .updateAll(db, Column("status").set(to: job.status), Column("attempt").set(to: job.attempt))
+                .updateAll(db, Column("status").set(to: job.status), Column("attempt").set(to: job.attempt),
+                           Column("owner").set(to: owner), Column("leaseUntil").set(to: job.leaseUntil))
             return job
         }
     }
 
-    public func requeueRunning(model: String) async throws -> Int {
+    public func renewLeases(owner: String, leaseSeconds: Double) async throws {
         try await database.write { db in
-            try JobRecord.filter(Column("model") == model && Column("status") == JobStatus.running)
-                .updateAll(db, Column("status").set(to: JobStatus.queued))
+            _ = try JobRecord.filter(Column("owner") == owner && Column("status") == JobStatus.running)
+                .updateAll(db, Column("leaseUntil").set(to: Date().timeIntervalSince1970 + leaseSeconds))
+        }
+    }
+
+    public func requeueAbandoned(model: String, leftBy owner: String?) async throws -> Int {
+        try await database.write { db in
+            let expired = Column("leaseUntil") == nil || Column("leaseUntil") < Date().timeIntervalSince1970
+            return try JobRecord.filter(Column("model") == model && Column("status") == JobStatus.running
+                                        && (owner.map { Column("owner") == $0 || expired } ?? expired))
+                .updateAll(db, Column("status").set(to: JobStatus.queued), Column("owner").set(to: nil))
         }
     }
 
     public func requeue(_ id: String) async throws {
         try await database.write { db in
             _ = try JobRecord.filter(Column("id") == id && Column("status") == JobStatus.running)
-                .updateAll(db, Column("status").set(to: JobStatus.queued))
+                .updateAll(db, Column("status").set(to: JobStatus.queued), Column("owner").set(to: nil))
         }
     }
 
@@ -101,13 +115,16 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func finish(_ id: String, status: JobStatus, error: APIError.ErrorBody.Detail?, images: [ImageRecord]) async throws {
+    public func finish(_ id: String, owner: String, status: JobStatus, error: APIError.ErrorBody.Detail?,
+                       images: [ImageRecord]) async throws -> Bool {
         let errorJSON = try error.map { Data(try JSON.encode($0)) }
-        try await database.write { db in
-            for image in images { try image.insert(db) }
-            _ = try JobRecord.filter(Column("id") == id)
+        return try await database.write { db in
+            let ended = try JobRecord.filter(Column("id") == id && Column("owner") == owner && Column("status") == JobStatus.running)
                 .updateAll(db, Column("status").set(to: status), Column("error").set(to: errorJSON),
-                           Column("finishedAt").set(to: Date().timeIntervalSince1970))
+                           Column("finishedAt").set(to: Date().timeIntervalSince1970), Column("leaseUntil").set(to: nil))
+            guard ended == 1 else { return false }
+            for image in images { try image.insert(db) }
+            return true
         }
     }
 

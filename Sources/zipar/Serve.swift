@@ -30,8 +30,10 @@ struct Serve: ParsableCommand {
     var timeout: Double = 600
     @Option(name: .customLong("cors-origin"), help: "The origin browsers may call the API from (* for any). Default: no CORS headers.")
     var corsOrigin: String?
-    @Option(name: .customLong("jobs-db"), help: "The SQLite file that keeps /v1/zipar/jobs and their images across restarts (default: $XDG_STATE_HOME/zipar/jobs.sqlite or ~/.local/state/zipar/jobs.sqlite; :memory: keeps them in memory; none: no jobs API).")
+    @Option(name: .customLong("jobs-db"), help: "Where /v1/zipar/jobs and their images are kept across restarts: an SQLite file (default: $XDG_STATE_HOME/zipar/jobs.sqlite or ~/.local/state/zipar/jobs.sqlite), a postgres://USER@HOST/DB url (replicas share its queue), :memory: (nothing kept), or none (no jobs API).")
     var jobsDB: String?
+    @Option(name: .customLong("job-lease"), help: "Seconds a running job stays this server's without renewal (renewed every second); after a crash, other servers run its jobs once the lease ran out.")
+    var jobLease: Double = 15
     @Option(name: .customLong("replica-id"), help: "This server's name in the job store, the owner of the jobs it runs; a server that starts again under the same name takes its unfinished jobs back at once, others after their 15-s lease (default: HOST:PORT, HOST:pidPID with --port 0).")
     var replicaID: String?
 
@@ -47,8 +49,12 @@ struct Serve: ParsableCommand {
         try checkFlag("--cors-origin", corsOrigin, { $0 == "*" || (($0.hasPrefix("http://") || $0.hasPrefix("https://")) && !$0.contains(" ")) },
                       "must be * or an origin such as https://example.com")
         try checkFlag("--replica-id", replicaID, { !$0.isEmpty }, "must not be empty")
-        try checkFlag("--jobs-db", jobsDB, { !$0.isEmpty && !$0.contains("://") },
-                      "must be a file path, :memory: or none (a postgres:// queue is not supported yet)")
+        try checkFlag("--job-lease", jobLease, { $0.isFinite && $0 >= 2 && $0 <= 86400 }, "must lie in 2…86400 seconds")
+        try checkFlag("--jobs-db", jobsDB, { !$0.isEmpty && (!$0.contains("://") || $0.hasPrefix("postgres")) },
+                      "must be a file path, :memory:, none or a postgres:// url")
+        if let url = jobsDB, url.hasPrefix("postgres") {
+            do { try PostgresJobStore.check(url: url) } catch { throw UsageError("--jobs-db \(url): \(error)") }
+        }
     }
 
     func run() throws {
@@ -64,9 +70,9 @@ struct Serve: ParsableCommand {
         let key = apiKey ?? ProcessInfo.processInfo.environment["ZIPAR_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let configuration = ServerConfiguration(host: host, port: port, apiKey: key, maxBodyBytes: maxBody, maxImages: maxN,
                                                 requestTimeout: timeout > 0 ? timeout : nil, corsOrigin: corsOrigin)
-        let jobs = try jobQueue(engine: engine)
-        let host = self.host
+        let host = self.host, command = self
         try blockingRun {
+            let jobs = try await command.jobQueue(engine: engine)
             try await ImageServer.run(engine: engine, jobs: jobs, configuration: configuration) { port in
                 FileHandle.standardError.write(Data("zipar: serving \(model.id) (\(model.sizeName)) on http://\(host):\(port)\n".utf8))
             }
@@ -74,16 +80,18 @@ struct Serve: ParsableCommand {
     }
 
     /// The job queue over `--jobs-db`, or nil with `--jobs-db none`.
-    func jobQueue(engine: GenerationEngine) throws -> JobQueue? {
+    func jobQueue(engine: GenerationEngine) async throws -> JobQueue? {
         let path = jobsDB ?? Self.defaultJobsDB
         guard path != "none" else { return nil }
+        let store: any JobStore
         do {
-            let info = ProcessInfo.processInfo
-            let replica = replicaID ?? "\(info.hostName):\(port != 0 ? String(port) : "pid\(info.processIdentifier)")"
-            return JobQueue(engine: engine, store: try SQLiteJobStore(path: path), replica: replica, maxImages: maxN)
+            store = path.hasPrefix("postgres") ? try await PostgresJobStore.connect(url: path) : try SQLiteJobStore(path: path)
         } catch {
-            throw UsageError("--jobs-db \(path): cannot open the job database (\(error))")
+            throw UsageError("--jobs-db \(path): cannot open the job database (\(String(describing: error).prefix(300)))")
         }
+        let info = ProcessInfo.processInfo
+        let replica = replicaID ?? "\(info.hostName):\(port != 0 ? String(port) : "pid\(info.processIdentifier)")"
+        return JobQueue(engine: engine, store: store, replica: replica, maxImages: maxN, leaseSeconds: jobLease)
     }
 
     /// `$XDG_STATE_HOME/zipar/jobs.sqlite`, or under `~/.local/state`.

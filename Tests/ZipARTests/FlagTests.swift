@@ -53,7 +53,9 @@ extension CLITests {
             (["serve", "--timeout", "nan"], "--timeout nan"),
             (["serve", "--timeout=-1"], "--timeout -1.0"),
             (["serve", "--cors-origin", "ftp://example.com"], "--cors-origin ftp://example.com"),
-            (["serve", "--jobs-db", "postgres://localhost/zipar"], "--jobs-db postgres://localhost/zipar"),
+            (["serve", "--jobs-db", "mysql://localhost/zipar"], "--jobs-db mysql://localhost/zipar"),
+            (["serve", "--job-lease", "1"], "--job-lease 1.0"),
+            (["serve", "--jobs-db", "postgres://localhost/zipar?sslmode=verify"], "--jobs-db postgres://localhost/zipar?sslmode=verify"),
         ]
         for (args, flag) in cases { try expectFailure(args, mentions: flag) }
     }

@@ -16,6 +16,8 @@ struct JobObject: Encodable {
     var images: [Image]
     var error: APIError.ErrorBody.Detail?
     var finished_at: Int?
+    /// The replica that runs or ran it (`--replica-id`).
+    var served_by: String?
 
     struct Grid: Encodable { var width: Int, height: Int }
     struct Progress: Encodable { var passes: Int, tokens: Int, total_tokens: Int }
@@ -55,6 +57,7 @@ struct JobObject: Encodable {
         self.images = images.map(Image.init)
         error = job.errorDetail()
         finished_at = job.finishedAt.map { Int($0) }
+        served_by = job.owner
     }
 }
 

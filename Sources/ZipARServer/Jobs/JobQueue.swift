@@ -174,6 +174,10 @@ public actor JobQueue: Service {
     private func tick() async {
         try? await store.renewLeases(owner: replica, leaseSeconds: leaseSeconds)
         _ = try? await store.requeueAbandoned(model: model.id, leftBy: nil)
+        // Listeners to jobs that another server runs: their last event once the store says the job ended.
+        for id in waiting.keys where live[id] == nil {
+            if let object = try? await storedObject(id), object.status.isFinal, live[id] == nil { remember(object) }
+        }
         wake.yield()
     }
 

@@ -9,7 +9,8 @@ import ZipAR
 /// loop, so neither blocks Swift's cooperative pool or the next pass.
 ///
 /// As a `Service` it runs until graceful shutdown, then finishes the queued and running images (new work is
-/// refused with `EngineError.draining`) and returns.
+/// refused with `EngineError.draining`) and returns. Cancelled (a shutdown past its time limit), it stops the
+/// running images at the next pass boundary and ends every stream with `CancellationError`.
 public actor GenerationEngine: Service {
     /// How much work the engine takes.
     public struct Limits: Sendable {
@@ -113,14 +114,23 @@ public actor GenerationEngine: Service {
         return Int(min(120, max(1, (turnsAhead * (waiting.secondsPerImage ?? 1)).rounded(.up))))
     }
 
-    /// Runs the pass loop on the generation thread until nothing runs or waits.
+    /// Runs the pass loop on the generation thread until nothing runs or waits; cancelled, it cancels every
+    /// image, so the loop ends at the next pass boundary.
     private func runLoop() async {
-        let generator = self.generator, loop = self.loop
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            generationQueue.async {
-                loop.run(with: generator.value)
-                done.resume()
+        let generator = self.generator, loop = self.loop, waiting = self.waiting, cancelled = self.cancelled, metrics = self.metrics
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                generationQueue.async {
+                    loop.run(with: generator.value)
+                    done.resume()
+                }
             }
+        } onCancel: {
+            for pending in waiting.removeAll() {
+                pending.events.finish(throwing: CancellationError())
+                metrics.recordImage(.cancelled)
+            }
+            for id in waiting.runningIDs { cancelled.insert(id) }
         }
     }
 }

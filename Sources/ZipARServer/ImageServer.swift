@@ -60,12 +60,16 @@ public enum ImageServer {
                     logger: logger)
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains: the listener closes, requests in flight and queued images
-    /// finish, and it returns.
+    /// Serves until SIGTERM or SIGINT, then drains: the listener closes, requests in flight, queued images and
+    /// running jobs finish, and it returns. With `shutdownTimeout` the drain lasts at most that many seconds;
+    /// then running images stop at the next pass boundary (their requests fail, running jobs go back in the
+    /// queue) and it returns.
     public static func run(engine: GenerationEngine, jobs: JobQueue? = nil, configuration: ServerConfiguration,
-                           logger: Logger = Logger(label: "zipar.serve"),
+                           shutdownTimeout: Double? = nil, logger: Logger = Logger(label: "zipar.serve"),
                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = application(engine: engine, jobs: jobs, configuration: configuration, logger: logger, onRunning: onRunning)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = shutdownTimeout.map { .milliseconds(Int64($0 * 1000)) }
+        try await ServiceGroup(configuration: group).run()
     }
 }

@@ -10,6 +10,7 @@ final class WaitingQueue: @unchecked Sendable {
 
     var count: Int { lock.withLock { items.count } }
     var runningCount: Int { lock.withLock { running.count } }
+    var runningIDs: Set<UInt64> { lock.withLock { running } }
     var first: Pending? { lock.withLock { items.first } }
     /// Mean seconds from admission to finish of recent images (nil before the first).
     var secondsPerImage: Double? { lock.withLock { meanSeconds } }

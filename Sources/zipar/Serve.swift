@@ -32,6 +32,8 @@ struct Serve: ParsableCommand {
     var corsOrigin: String?
     @Option(name: .customLong("jobs-db"), help: "Where /v1/zipar/jobs and their images are kept across restarts: an SQLite file (default: $XDG_STATE_HOME/zipar/jobs.sqlite or ~/.local/state/zipar/jobs.sqlite), a postgres://USER@HOST/DB url (replicas share its queue), :memory: (nothing kept), or none (no jobs API).")
     var jobsDB: String?
+    @Option(name: .customLong("shutdown-timeout"), help: "Seconds SIGTERM waits for requests, images and running jobs to finish; then running images stop, their requests fail and running jobs go back in the queue (0: wait for them all).")
+    var shutdownTimeout: Double = 0
     @Option(name: .customLong("job-lease"), help: "Seconds a running job stays this server's without renewal (renewed every second); after a crash, other servers run its jobs once the lease ran out.")
     var jobLease: Double = 15
     @Option(name: .customLong("replica-id"), help: "This server's name in the job store, the owner of the jobs it runs; a server that starts again under the same name takes its unfinished jobs back at once, others after their 15-s lease (default: HOST:PORT, HOST:pidPID with --port 0).")
@@ -49,6 +51,7 @@ struct Serve: ParsableCommand {
         try checkFlag("--cors-origin", corsOrigin, { $0 == "*" || (($0.hasPrefix("http://") || $0.hasPrefix("https://")) && !$0.contains(" ")) },
                       "must be * or an origin such as https://example.com")
         try checkFlag("--replica-id", replicaID, { !$0.isEmpty }, "must not be empty")
+        try checkFlag("--shutdown-timeout", shutdownTimeout, { $0.isFinite && $0 >= 0 }, "must be 0 (wait) or a positive number of seconds")
         try checkFlag("--job-lease", jobLease, { $0.isFinite && $0 >= 2 && $0 <= 86400 }, "must lie in 2…86400 seconds")
         try checkFlag("--jobs-db", jobsDB, { !$0.isEmpty && (!$0.contains("://") || $0.hasPrefix("postgres")) },
                       "must be a file path, :memory:, none or a postgres:// url")
@@ -73,7 +76,8 @@ struct Serve: ParsableCommand {
         let host = self.host, command = self
         try blockingRun {
             let jobs = try await command.jobQueue(engine: engine)
-            try await ImageServer.run(engine: engine, jobs: jobs, configuration: configuration) { port in
+            try await ImageServer.run(engine: engine, jobs: jobs, configuration: configuration,
+                                      shutdownTimeout: command.shutdownTimeout > 0 ? command.shutdownTimeout : nil) { port in
                 FileHandle.standardError.write(Data("zipar: serving \(model.id) (\(model.sizeName)) on http://\(host):\(port)\n".utf8))
             }
         }

@@ -4,6 +4,8 @@ import Glibc
 #endif
 import Hummingbird
 import HummingbirdTesting
+import Logging
+import ServiceLifecycle
 import XCTest
 import ZipAR
 @testable import ZipARServer
@@ -156,6 +158,47 @@ final class OperationsTests: XCTestCase {
             XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "cancelled")]), 1, text)
             XCTAssertEqual(sample(text, "zipar_images_total", [("outcome", "completed")]), 0, text)
             return text
+        }
+    }
+
+    /// SIGTERM's graceful shutdown: with no time limit a running image and a running job finish; with a limit
+    /// past which they would run, the image stops at a pass boundary (its stream fails) and the job goes back
+    /// in the queue, stored for the next start.
+    func testShutdownDrainsAndItsTimeLimitStopsTheRest() async throws {
+        for limit in [nil, 0.3] {
+            let engine = GenerationEngine(model: GlyphModel.served, limits: .init(parallel: 2))
+            let slow = SlowPasses()
+            engine.loop.afterPass = { _ in slow.wait() }  // 144 passes: ≥ 2.9 s
+            let store = try SQLiteJobStore(path: ":memory:")
+            let jobs = JobQueue(engine: engine, store: store, replica: "test", maxImages: 1)
+            var configuration = ServiceGroupConfiguration(services: [engine, jobs], logger: Logger(label: "test"))
+            configuration.maximumGracefulShutdownDuration = limit.map { .milliseconds(Int64($0 * 1000)) }
+            let group = ServiceGroup(configuration: configuration)
+            let running = Task { try await group.run() }
+            let image = try await engine.submit([ImageJob(options: GenerationOptions(classLabel: 3), schedule: .make(nameOrFail: "raster"))])[0]
+            let outcome = Task { () -> String in
+                do {
+                    for try await event in image { if case .completed = event { return "completed" } }
+                    return "ended"
+                } catch { return "\(type(of: error))" }
+            }
+            let job = try await jobs.create(try ImagesRequest.decode(Array(#"{"prompt":"J","schedule":"raster"}"#.utf8)))
+            for _ in 0..<250 where await engine.load.running < 2 { try await Task.sleep(nanoseconds: 20_000_000) }
+            let load = await engine.load
+            XCTAssertEqual(load.running, 2, "the image and the job run")
+            let asked = Date()
+            await group.triggerGracefulShutdown()
+            try await running.value
+            let seconds = Date().timeIntervalSince(asked), result = await outcome.value
+            let status = try await store.job(job.id)?.status
+            if limit == nil {
+                XCTAssertEqual(result, "completed")
+                XCTAssertEqual(status, .succeeded)
+            } else {
+                XCTAssertLessThan(seconds, 1.5, "the limit cut the drain short")
+                XCTAssertEqual(result, "CancellationError")
+                XCTAssertEqual(status, .queued, "a running job goes back in the queue")
+            }
         }
     }
 

@@ -55,6 +55,7 @@ extension CLITests {
             (["serve", "--cors-origin", "ftp://example.com"], "--cors-origin ftp://example.com"),
             (["serve", "--jobs-db", "mysql://localhost/zipar"], "--jobs-db mysql://localhost/zipar"),
             (["serve", "--job-lease", "1"], "--job-lease 1.0"),
+            (["serve", "--shutdown-timeout=-5"], "--shutdown-timeout -5.0"),
             (["serve", "--jobs-db", "postgres://localhost/zipar?sslmode=verify"], "--jobs-db postgres://localhost/zipar?sslmode=verify"),
         ]
         for (args, flag) in cases { try expectFailure(args, mentions: flag) }

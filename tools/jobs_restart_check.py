@@ -13,25 +13,12 @@ check fails; servers are stopped at the end.
 """
 import argparse
 import base64
-import json
 import os
 import sqlite3
 import sys
 import tempfile
-import time
-import urllib.request
 
-from serve_harness import Results, Server
-
-LABELS = "QZ7AKMR2XW"
-
-
-def call(url, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        raw = response.read()
-        return raw if response.headers.get("Content-Type") == "image/png" else json.loads(raw)
+from serve_harness import LABELS, Results, Server, call, wait_all
 
 
 def main():
@@ -53,13 +40,7 @@ def main():
         results.check("SIGKILL left unfinished jobs in the database", unfinished > 0, f"statuses at the kill: {statuses}")
         second = Server(args.zipar, "--parallel", "2", "--jobs-db", database).start()
         try:
-            deadline = time.time() + 120
-            states = {}
-            while time.time() < deadline:
-                states = {job: call(second.url, f"/v1/zipar/jobs/{job}")["status"] for job in ids}
-                if all(s in ("succeeded", "failed", "cancelled") for s in states.values()):
-                    break
-                time.sleep(0.2)
+            states = {job: state["status"] for job, state in wait_all(second, ids).items()}
             results.check("every job is there after the restart and succeeds", all(s == "succeeded" for s in states.values()),
                           f"{sum(s == 'succeeded' for s in states.values())}/{len(ids)} succeeded")
             same = 0

@@ -15,7 +15,6 @@ the servers and the cluster are stopped at the end.
 import argparse
 import base64
 import glob
-import json
 import os
 import pwd
 import shutil
@@ -24,19 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-from serve_harness import Results, Server
-
-LABELS = "QZ7AKMR2XW"
-
-
-def call(url, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        raw = response.read()
-        return raw if response.headers.get("Content-Type") == "image/png" else json.loads(raw)
+from serve_harness import LABELS, Results, Server, call, wait_all
 
 
 class Cluster:
@@ -72,17 +60,6 @@ class Cluster:
             self.run(f"{self.bin}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
         except subprocess.CalledProcessError:
             pass
-
-
-def wait_all(server, ids, seconds=120):
-    deadline = time.time() + seconds
-    jobs = {}
-    while time.time() < deadline:
-        jobs = {job: call(server.url, f"/v1/zipar/jobs/{job}") for job in ids}
-        if all(j["status"] in ("succeeded", "failed", "cancelled") for j in jobs.values()):
-            break
-        time.sleep(0.2)
-    return jobs
 
 
 def main():

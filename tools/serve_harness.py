@@ -2,6 +2,7 @@
 
 Standard library only; imported by openai_sdk_check.py, web_page_check.py and jobs_restart_check.py.
 """
+import json
 import re
 import signal
 import struct
@@ -12,6 +13,8 @@ import urllib.error
 import urllib.request
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Class labels of the glyph model the job tools cycle through.
+LABELS = "QZ7AKMR2XW"
 
 
 class Results:
@@ -88,3 +91,24 @@ def png_size(data):
     if len(data) < 24 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
         raise ValueError(f"not a PNG (starts {data[:16]!r})")
     return struct.unpack(">II", data[16:24])
+
+
+def call(url, path, body=None):
+    """GET `path` (POST `body` as JSON when given): the PNG's bytes for an image, else the decoded JSON."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        raw = response.read()
+        return raw if response.headers.get("Content-Type") == "image/png" else json.loads(raw)
+
+
+def wait_all(server, ids, seconds=120):
+    """Polls the jobs `ids` on `server` until each has ended (or `seconds` pass); {id: job}."""
+    deadline = time.time() + seconds
+    jobs = {}
+    while time.time() < deadline:
+        jobs = {job: call(server.url, f"/v1/zipar/jobs/{job}") for job in ids}
+        if all(j["status"] in ("succeeded", "failed", "cancelled") for j in jobs.values()):
+            break
+        time.sleep(0.2)
+    return jobs

@@ -22,25 +22,25 @@ struct JobObject: Encodable {
     struct Grid: Encodable { var width: Int, height: Int }
     struct Progress: Encodable { var passes: Int, tokens: Int, total_tokens: Int }
 
-    /// A finished image: where its PNG is and how it was made.
+    /// A finished image: where its PNG is (`id`, `url`) and how it was made (`ImageInfo`'s fields beside them).
     struct Image: Encodable {
         var id: String
         var url: String
-        var seed: UInt64
-        var schedule: String
-        var passes: Int
-        var seconds: Double
-        var batch_size: Int
+        var info: ImageInfo?
 
         init(_ record: ImageRecord) {
-            let info = record.imageInfo()
             id = record.id
             url = "/v1/images/\(record.id)/content"
-            seed = info?.seed ?? 0
-            schedule = info?.schedule ?? ""
-            passes = info?.passes ?? 0
-            seconds = info?.seconds ?? 0
-            batch_size = info?.batch_size ?? 0
+            info = record.imageInfo()
+        }
+
+        private enum Keys: String, CodingKey { case id, url }
+
+        func encode(to encoder: any Encoder) throws {
+            try info?.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(url, forKey: .url)
         }
     }
 

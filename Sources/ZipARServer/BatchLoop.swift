@@ -100,7 +100,7 @@ final class BatchLoop: @unchecked Sendable {
     private func admit(with generator: ImageGenerator) {
         while members.count < parallel, let pending = waiting.first {
             do {
-                let layout = try generator.layout(for: pending.job.options.condition)
+                let layout = try generator.layout(for: pending.job.options)
                 if batch == nil || (batch!.isEmpty && batch!.slots < layout.slots) {
                     batch = ContinuousBatch(generator: generator, rows: 2 * parallel, slots: max(layout.slots, batch?.slots ?? 0))
                 }

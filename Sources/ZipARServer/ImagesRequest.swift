@@ -20,6 +20,8 @@ public struct ImagesRequest: Codable, Sendable {
     public var top_p: Float?
     public var schedule: String?
     public var window: Int?
+    /// The unconditional branch's prompt (Emu3 models; others refuse it).
+    public var negative_prompt: String?
     /// Seconds the request may take (at most the server's `--timeout`).
     public var timeout: Double?
 
@@ -109,6 +111,13 @@ extension ImagesRequest {
                                    param: error.about == .window ? "window" : "schedule")
         }
         let condition = try model.condition(for: prompt)
+        if let negative_prompt {
+            do {
+                _ = try model.loaded.model.conditioning(condition, guidance: true, schedule: spec.description, negativePrompt: negative_prompt)
+            } catch {
+                throw APIError.invalid("'negative_prompt': \(error)", param: "negative_prompt")
+            }
+        }
         let defaults = model.loaded.sampling
         let sampling = SamplingOptions(temperature: temperature ?? defaults.options.temperature,
                                        topK: top_k ?? defaults.options.topK, topP: top_p ?? defaults.options.topP)
@@ -116,7 +125,7 @@ extension ImagesRequest {
         let first = seed.map { UInt64($0) } ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let jobs = (0..<count).map { k in
             ImageJob(options: GenerationOptions(condition: condition, cfgScale: cfg_scale ?? defaults.cfgScale, sampling: sampling,
-                                                seed: first &+ UInt64(k)),
+                                                seed: first &+ UInt64(k), negativePrompt: negative_prompt),
                      schedule: spec, partialImages: streaming || use == .job ? partials : 0, timeout: seconds)
         }
         return ImagesPlan(jobs: jobs, stream: streaming, size: model.sizeName, answersWithURLs: response_format == "url" && use == .images)

@@ -18,6 +18,7 @@ final class ErrorTests: XCTestCase {
             (#"{"prompt":"Q","n":"two"}"#, .badRequest, "n", "invalid_type"),
             (#"{"prompt":"Q","size":"1024x1024"}"#, .badRequest, "size", "invalid_value"),
             (#"{"prompt":"Q","response_format":"url"}"#, .badRequest, "response_format", "invalid_value"),
+            (#"{"prompt":"Q","negative_prompt":"blurry"}"#, .badRequest, "negative_prompt", "invalid_value"),
             (#"{"prompt":"Q","output_format":"webp"}"#, .badRequest, "output_format", "invalid_value"),
             (#"{"prompt":"Q","stream":true,"n":2}"#, .badRequest, "n", "invalid_value"),
             (#"{"prompt":"Q","partial_images":4}"#, .badRequest, "partial_images", "invalid_value"),

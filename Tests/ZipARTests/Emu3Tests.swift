@@ -42,6 +42,29 @@ final class Emu3Tests: XCTestCase {
         }
     }
 
+    /// The negative prompt given per image (`GenerationOptions.negativePrompt`, what the server's
+    /// `negative_prompt` sets) on a model left with Emu3's default: the same tokens as transformers with that
+    /// negative prompt, for every run; a model without one refuses it.
+    func testNegativePromptPerImageMatchesTransformers() throws {
+        var guided = 0
+        for c in try Emu3Case.all() {
+            let model = try Emu3Model.load(directory: c.modelDirectory, height: c.info.height, width: c.info.width).model
+            let generator = ImageGenerator(model: model)
+            for run in c.info.runs {
+                var options = c.options(run)
+                options.negativePrompt = c.info.negative_prompt ?? Emu3Prompt.defaultNegative
+                let result = try generator.generate(try c.spec(run), options: options)
+                XCTAssertEqual(result.tokens, run.tokens, "\(c.name)/\(run.key)")
+                if run.cfg_scale > 1, c.info.negative_prompt != nil { guided += 1 }
+            }
+        }
+        XCTAssertGreaterThan(guided, 0, "some run is guided by a negative prompt other than the default")
+        let gpt = ImageGenerator(model: try ConformanceCase("c2i-tiny-8x8").gpt())
+        XCTAssertThrowsError(try gpt.generate(.raster, options: GenerationOptions(condition: .classLabel(1), negativePrompt: "blurry"))) {
+            XCTAssertEqual($0 as? GenerationError, .noNegativePrompt)
+        }
+    }
+
     /// Every run's image, frame 0 decoded alone, against transformers' `decode_image_tokens` (all frames
     /// decoded, frame 0 returned): floats within 1e-3, the PNG of Emu3's postprocess within the
     /// conformance tolerance.

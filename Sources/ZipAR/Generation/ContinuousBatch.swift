@@ -47,7 +47,7 @@ public final class ContinuousBatch {
     public func admit(_ id: ID, schedule: any DecodingSchedule, options: GenerationOptions) throws -> Bool {
         precondition(!ids.contains(id), "id \(id) is already in the batch")
         let conditioning = try generator.model.conditioning(options.condition, guidance: options.cfgScale > 1,
-                                                            schedule: schedule.conditionedAs)
+                                                            schedule: schedule.conditionedAs, negativePrompt: options.negativePrompt)
         let needed = conditioning.rows.count
         guard needed <= rows, conditioning.layout.slots <= slots else {
             throw ContinuousBatchError.doesNotFit(rows: needed, slots: conditioning.layout.slots, batchRows: rows, batchSlots: slots)

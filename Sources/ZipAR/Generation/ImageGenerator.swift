@@ -10,14 +10,17 @@ public struct GenerationOptions: Sendable {
     public var cfgInterval: Int = -1
     public var sampling = SamplingOptions()
     public var seed: UInt64 = 0
+    /// The unconditional branch's prompt, for a family whose guidance has one (Emu3); nil: the model's own.
+    public var negativePrompt: String?
 
     public init(condition: ImageCondition, cfgScale: Float = 4, cfgInterval: Int = -1,
-                sampling: SamplingOptions = SamplingOptions(), seed: UInt64 = 0) {
+                sampling: SamplingOptions = SamplingOptions(), seed: UInt64 = 0, negativePrompt: String? = nil) {
         self.condition = condition
         self.cfgScale = cfgScale
         self.cfgInterval = cfgInterval
         self.sampling = sampling
         self.seed = seed
+        self.negativePrompt = negativePrompt
     }
 
     /// Options for a class-conditional image.
@@ -85,6 +88,8 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     case wrongCondition(expected: String)
     /// The prompt's tokens do not fit the model's context beside the image.
     case promptTooLong(tokens: Int, limit: Int)
+    /// A negative prompt for a model whose guidance has none (all but Emu3).
+    case noNegativePrompt
     case cancelled
 
     public var description: String {
@@ -93,6 +98,7 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
         case .guidanceNeedsNullClass: return "this model has no null class (class_dropout_prob 0): use --cfg-scale 1"
         case .wrongCondition(let expected): return "this model is conditioned on \(expected)"
         case let .promptTooLong(n, limit): return "the prompt is \(n) tokens, more than the \(limit) the model's context leaves beside the image"
+        case .noNegativePrompt: return "this model's guidance has no negative prompt (Emu3's has)"
         case .cancelled: return "generation cancelled"
         }
     }
@@ -122,6 +128,13 @@ public final class ImageGenerator {
         try model.conditioning(condition, guidance: false).layout
     }
 
+    /// The sequence layout of an image generated with `options` (its negative prompt counted).
+    public func layout(for options: GenerationOptions) throws -> SequenceLayout {
+        guard let negative = options.negativePrompt else { return try layout(for: options.condition) }
+        return try model.conditioning(options.condition, guidance: false, schedule: ScheduleSpec.raster.description,
+                                      negativePrompt: negative).layout
+    }
+
     /// Generates one image's tokens with a fresh schedule of `spec`.
     public func generate(_ spec: ScheduleSpec, options: GenerationOptions,
                          progress: ((GenerationProgress) -> Bool)? = nil) throws -> GenerationResult {
@@ -133,7 +146,7 @@ public final class ImageGenerator {
     public func generate(_ spec: ScheduleSpec, batch: [GenerationOptions],
                          progress: ((GenerationProgress) -> Bool)? = nil) throws -> [GenerationResult] {
         let jobs = try batch.map { options -> (any DecodingSchedule, GenerationOptions) in
-            (spec.schedule(layout: try layout(for: options.condition), cfgInterval: options.cfgInterval), options)
+            (spec.schedule(layout: try layout(for: options), cfgInterval: options.cfgInterval), options)
         }
         return try generate(jobs, progress: progress)
     }
@@ -165,7 +178,8 @@ public final class ImageGenerator {
     private func start(_ jobs: [(schedule: any DecodingSchedule, options: GenerationOptions)], guidance: [Bool]) throws -> [ImageInFlight] {
         var images: [ImageInFlight] = [], rows = 0, slots = 0
         for (job, guided) in zip(jobs, guidance) {
-            let conditioning = try model.conditioning(job.options.condition, guidance: guided, schedule: job.schedule.conditionedAs)
+            let conditioning = try model.conditioning(job.options.condition, guidance: guided, schedule: job.schedule.conditionedAs,
+                                                      negativePrompt: job.options.negativePrompt)
             images.append(ImageInFlight(schedule: job.schedule, options: job.options, conditioning: conditioning,
                                         cacheRows: Array(rows..<(rows + conditioning.rows.count)), rejectAllDrafts: rejectAllDrafts,
                                         noiseIgnoresPosition: noiseIgnoresPosition))

@@ -43,6 +43,9 @@ public protocol ImageTokenModel: AnyObject {
     func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning
     /// The condition rows for an image decoded by the schedule named `schedule` (default: as above).
     func conditioning(_ condition: ImageCondition, guidance: Bool, schedule: String) throws -> Conditioning
+    /// The same with `negativePrompt` (when given) as the unconditional branch's prompt; the default throws
+    /// `GenerationError.noNegativePrompt` for a given one (only Emu3's guidance has a negative prompt).
+    func conditioning(_ condition: ImageCondition, guidance: Bool, schedule: String, negativePrompt: String?) throws -> Conditioning
     /// Whether every image row ends in an end-of-line token (default false).
     var rowsEndInLineEnd: Bool { get }
     /// A KV cache for `batch` rows and `slots` positions.
@@ -59,6 +62,11 @@ extension ImageTokenModel {
     /// build the unconditional row differently per schedule (Lumina-mGPT) overrides this; others ignore it.
     public func conditioning(_ condition: ImageCondition, guidance: Bool, schedule: String) throws -> Conditioning {
         try conditioning(condition, guidance: guidance)
+    }
+
+    public func conditioning(_ condition: ImageCondition, guidance: Bool, schedule: String, negativePrompt: String?) throws -> Conditioning {
+        guard negativePrompt == nil else { throw GenerationError.noNegativePrompt }
+        return try conditioning(condition, guidance: guidance, schedule: schedule)
     }
 
     /// Whether every image row ends in an end-of-line token (what the schedules' windows count).

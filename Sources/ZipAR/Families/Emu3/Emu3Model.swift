@@ -60,7 +60,14 @@ public final class Emu3Model: ImageTokenModel {
     /// The rows are as long as the longer of prompt and negative prompt with or without guidance, so the
     /// layout (what schedules are built for) does not depend on it.
     public func conditioning(_ condition: ImageCondition, guidance: Bool) throws -> Conditioning {
-        var rows = [try ids(condition), try negativePromptTokens ?? prompt.tokens(negativePrompt, height: gridHeight, width: gridWidth)]
+        try conditioning(condition, guidance: guidance, schedule: ScheduleSpec.raster.description, negativePrompt: nil)
+    }
+
+    /// As above with `negativePrompt` (when given) in place of the model's.
+    public func conditioning(_ condition: ImageCondition, guidance: Bool, schedule: String, negativePrompt given: String?) throws -> Conditioning {
+        let negative = try given.map { try prompt.tokens($0, height: gridHeight, width: gridWidth) }
+            ?? negativePromptTokens ?? prompt.tokens(negativePrompt, height: gridHeight, width: gridWidth)
+        var rows = [try ids(condition), negative]
         for ids in rows {
             guard !ids.isEmpty, ids.allSatisfy({ (0..<config.text.vocab_size).contains($0) }) else {
                 throw GenerationError.wrongCondition(expected: "prompt tokens inside its vocabulary of \(config.text.vocab_size)")

@@ -13,9 +13,10 @@ the port read from the line the server prints), waits for GET /health, and check
   b. stream=True, partial_images=2: two image_generation.partial_image events (partial_image_index 0, 1),
      PNGs, then one image_generation.completed whose image equals a's.
   c. back-pressure, on a second server with --parallel 1 --max-queue 1 (one image running, one waiting):
-     a burst of raw urllib requests gets some 429s with Retry-After and OpenAI's error body
-     {"error":{"message","type","param","code"}}; then concurrent SDK calls (max_retries=10) all succeed,
-     after retries that waited exactly the Retry-After the server sent (the SDK's log).
+     a burst of raw urllib requests gets some 429s with Retry-After (whole seconds), retry-after-ms (the
+     same estimate) and OpenAI's error body {"error":{"message","type","param","code"}}; then concurrent SDK
+     calls (max_retries=10) all succeed, after retries that waited the retry-after-ms the server sent (whole
+     milliseconds in the SDK's log, not its jittered backoff).
   d. --api-key secret: a wrong key raises openai.AuthenticationError (401, invalid_api_key) on models.list
      and images.generate; the right key works.
   e. every server exits 0 on SIGTERM.
@@ -173,12 +174,15 @@ def check_back_pressure(results, server):
                         and error["error"]["code"] == "queue_full")
         except (ValueError, TypeError, KeyError):
             error, shape_ok = raw, False
-        retry_ok = retry_after is not None and retry_after.isdigit() and 1 <= int(retry_after) <= 120
+        retry_ms = headers.get("retry-after-ms")
+        retry_ok = (retry_after is not None and retry_after.isdigit() and 1 <= int(retry_after) <= 120
+                    and retry_ms is not None and retry_ms.isdigit() and int(retry_after) == max(1, -(-int(retry_ms) // 1000)))
         ok = ok and shape_ok and retry_ok and headers.get("Content-Type", "").startswith("application/json")
-        detail += f"; Retry-After {retry_after!r}; body {json.dumps(error) if shape_ok else raw[:200]!r}"
-    results.check("c. raw burst on --parallel 1 --max-queue 1: some 429 with Retry-After and OpenAI's error body", ok, detail)
+        detail += f"; Retry-After {retry_after!r}, retry-after-ms {retry_ms!r}; body {json.dumps(error) if shape_ok else raw[:200]!r}"
+    results.check("c. raw burst on --parallel 1 --max-queue 1: some 429 with Retry-After, retry-after-ms and OpenAI's error body",
+                  ok, detail)
 
-    # Then the SDK, which retries 429s after Retry-After.
+    # Then the SDK, which retries 429s after retry-after-ms (it reads that before Retry-After).
     handler = RetryLog()
     sdk_log = logging.getLogger("openai")
     previous_level = sdk_log.level
@@ -206,8 +210,9 @@ def check_back_pressure(results, server):
     except (ValueError, TypeError, AttributeError, IndexError) as error:
         pngs_ok, failures = False, [str(error)]
     delays = handler.delays
-    honoured = bool(delays) and all(d >= 1 and d == int(d) for d in delays)
-    results.check("c. 6 concurrent SDK calls (max_retries=10) all succeed after 429s, waiting Retry-After",
+    # A delay from retry-after-ms is whole milliseconds; the SDK's own backoff (no header) is jittered.
+    honoured = bool(delays) and all(0 < d <= 120 and abs(d * 1000 - round(d * 1000)) < 1e-6 for d in delays)
+    results.check("c. 6 concurrent SDK calls (max_retries=10) all succeed after 429s, waiting retry-after-ms",
                   pngs_ok and refused > 0 and honoured and len(delays) == refused,
                   f"{len(answers) - len(failures)}/6 succeeded in {seconds:.1f} s; server sent {refused:.0f} 429s; "
                   f"SDK retried {len(delays)} times after {sorted(set(delays))} s" + (f"; errors {failures}" if failures else ""))

@@ -12,13 +12,14 @@ public struct APIError: Error, HTTPResponseError, Equatable {
     /// The request field at fault, when one is.
     public var param: String?
     public var code: String?
-    /// Seconds a client should wait before retrying (sent as Retry-After).
-    public var retryAfter: Int?
+    /// Seconds a client should wait before retrying: sent as `Retry-After` (whole seconds, at least 1) and
+    /// `retry-after-ms` (which OpenAI's SDKs read first).
+    public var retryAfter: Double?
     /// True when the connection closes after this answer (sent as `Connection: close`).
     public var closesConnection = false
 
     public init(status: HTTPResponse.Status, message: String, type: String, param: String? = nil, code: String? = nil,
-                retryAfter: Int? = nil) {
+                retryAfter: Double? = nil) {
         self.status = status
         self.message = message
         self.type = type
@@ -32,12 +33,20 @@ public struct APIError: Error, HTTPResponseError, Equatable {
         APIError(status: .badRequest, message: message, type: "invalid_request_error", param: param, code: code)
     }
 
+    /// `seconds` as a message says it: tenths below 10 s, whole seconds above.
+    static func rounded(_ seconds: Double) -> String {
+        seconds < 10 ? String(format: "%.1f", seconds) : String(Int(seconds.rounded(.up)))
+    }
+
     /// The JSON body: `{"error": {...}}` (param and code are null when absent, as OpenAI sends them).
     public var body: ErrorBody { ErrorBody(error: .init(message: message, type: type, param: param, code: code)) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let retryAfter {
+            headers[.retryAfter] = String(Int(max(1, retryAfter.rounded(.up))))
+            headers[.init("retry-after-ms")!] = String(Int((retryAfter * 1000).rounded(.up)))
+        }
         if closesConnection { headers[.connection] = "close" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(body))))
     }

@@ -108,10 +108,10 @@ public actor GenerationEngine: Service {
     }
 
     /// Seconds until an image queued behind `ahead` images (default: those waiting) would likely start: the
-    /// turns ahead at the mean image time, 1…120.
-    func retryAfter(ahead: Int? = nil) -> Int {
+    /// turns ahead at the mean image time (1 s before the first image), 0.05…120.
+    func retryAfter(ahead: Int? = nil) -> Double {
         let turnsAhead = Double((ahead ?? waiting.count) / max(1, limits.parallel) + 1)
-        return Int(min(120, max(1, (turnsAhead * (waiting.secondsPerImage ?? 1)).rounded(.up))))
+        return min(120, max(0.05, turnsAhead * (waiting.secondsPerImage ?? 1)))
     }
 
     /// Runs the pass loop on the generation thread until nothing runs or waits; cancelled, it cancels every

@@ -50,7 +50,7 @@ public struct GeneratedImage: Sendable {
 /// Why the engine refused work.
 public enum EngineError: Error, Equatable {
     /// The queue holds `--max-queue` images; retry after about this many seconds.
-    case queueFull(retryAfter: Int)
+    case queueFull(retryAfter: Double)
     /// The server is shutting down.
     case draining
 }

@@ -18,7 +18,7 @@ public enum ImageServer {
             router.middlewares.add(CORSMiddleware(
                 allowOrigin: origin == "*" ? .all : .custom(origin),
                 allowHeaders: [.accept, .authorization, .contentType], allowMethods: [.get, .post, .options],
-                exposedHeaders: ["Retry-After"]))
+                exposedHeaders: ["Retry-After", "retry-after-ms"]))
         }
         router.middlewares.add(APIErrorMiddleware())
         if let key = configuration.apiKey { router.middlewares.add(APIKeyMiddleware(key: key)) }

@@ -39,8 +39,8 @@ struct ImagesRoutes: Sendable {
         do {
             streams = try await engine.submit(plan.jobs)
         } catch EngineError.queueFull(let seconds) {
-            throw APIError(status: .tooManyRequests, message: "the queue is full; retry in \(seconds) s", type: "rate_limit_error",
-                           code: "queue_full", retryAfter: seconds)
+            throw APIError(status: .tooManyRequests, message: "the queue is full; retry in \(APIError.rounded(seconds)) s",
+                           type: "rate_limit_error", code: "queue_full", retryAfter: seconds)
         } catch EngineError.draining {
             throw APIError.unavailable("the server is shutting down")
         }

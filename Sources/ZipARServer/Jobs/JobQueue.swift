@@ -60,7 +60,7 @@ public actor JobQueue: Service {
         let queued = try await store.count(model: model.id, status: .queued)
         guard queued < engine.limits.maxQueue else {
             let seconds = await engine.retryAfter(ahead: queued + runningImages)
-            throw APIError(status: .tooManyRequests, message: "\(queued) jobs wait; retry in \(seconds) s", type: "rate_limit_error",
+            throw APIError(status: .tooManyRequests, message: "\(queued) jobs wait; retry in \(APIError.rounded(seconds)) s", type: "rate_limit_error",
                            code: "queue_full", retryAfter: seconds)
         }
         let record = JobRecord(id: "job_" + Self.randomHex(), model: model.id, createdAt: Date().timeIntervalSince1970,

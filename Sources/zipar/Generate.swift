@@ -305,7 +305,9 @@ final class ProgressLine {
         show("pass \(p.pass), tokens \(p.tokensDone)/\(p.tokensTotal)", force: p.tokensDone == p.tokensTotal)
     }
 
-    /// Shows `text` (at most ten times a second unless `force`); always true (never cancels).
+    /// Shows `text` (at most ten times a second unless `force`); always true (never cancels), so a progress
+    /// callback can return it.
+    @discardableResult
     func show(_ text: String, force: Bool = false) -> Bool {
         guard enabled, Date().timeIntervalSince(last) > 0.1 || force else { return true }
         last = Date()

@@ -29,7 +29,8 @@ public protocol JobStore: Sendable {
     func finish(_ id: String, owner: String, status: JobStatus, error: APIError.ErrorBody.Detail?, images: [ImageRecord]) async throws -> Bool
     /// Stores an image of no job (the Images API's `response_format: url`).
     func insert(_ image: ImageRecord) async throws
-    /// A job's images in order, PNG bytes included.
+    /// A job's images in order, without their PNG bytes (`png` empty): what the job's JSON lists. The bytes
+    /// come from `image(_:)`.
     func images(ofJob id: String) async throws -> [ImageRecord]
     func image(_ id: String) async throws -> ImageRecord?
 }

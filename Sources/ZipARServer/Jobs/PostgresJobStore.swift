@@ -206,7 +206,7 @@ public final class PostgresJobStore: JobStore {
 
     public func images(ofJob id: String) async throws -> [ImageRecord] {
         try await images(try await client.query(
-            "SELECT id, job_id, position, png, info, created_at FROM zipar_image WHERE job_id = \(id) ORDER BY position", logger: logger))
+            "SELECT id, job_id, position, ''::bytea, info, created_at FROM zipar_image WHERE job_id = \(id) ORDER BY position", logger: logger))
     }
 
     public func image(_ id: String) async throws -> ImageRecord? {

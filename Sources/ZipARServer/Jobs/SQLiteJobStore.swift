@@ -133,7 +133,11 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func images(ofJob id: String) async throws -> [ImageRecord] {
-        try await database.read { db in try ImageRecord.filter(Column("jobID") == id).order(Column("index")).fetchAll(db) }
+        try await database.read { db in
+            try ImageRecord.fetchAll(db, sql: """
+                SELECT id, jobID, "index", X'' AS png, info, createdAt FROM image WHERE jobID = ? ORDER BY "index"
+                """, arguments: [id])
+        }
     }
 
     public func image(_ id: String) async throws -> ImageRecord? {

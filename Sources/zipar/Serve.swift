@@ -36,7 +36,7 @@ struct Serve: ParsableCommand {
     var shutdownTimeout: Double = 0
     @Option(name: .customLong("job-lease"), help: "Seconds a running job stays this server's without renewal (renewed every second); after a crash, other servers run its jobs once the lease ran out.")
     var jobLease: Double = 15
-    @Option(name: .customLong("replica-id"), help: "This server's name in the job store, the owner of the jobs it runs; a server that starts again under the same name takes its unfinished jobs back at once, others after their 15-s lease (default: HOST:PORT, HOST:pidPID with --port 0).")
+    @Option(name: .customLong("replica-id"), help: "This server's name in the job store, the owner of the jobs it runs; a server that starts again under the same name takes its unfinished jobs back at once, others once its lease (--job-lease) ran out (default: HOST:PORT, HOST:pidPID with --port 0).")
     var replicaID: String?
 
     func validate() throws {
@@ -61,6 +61,22 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        let command = self
+        try blockingRun {
+            let store = try await command.openJobStore()  // first: a bad --jobs-db fails before a long model load
+            let engine = try command.makeEngine()
+            let jobs = store.map { JobQueue(engine: engine, store: $0, replica: command.replica, maxImages: command.maxN,
+                                            leaseSeconds: command.jobLease) }
+            let model = engine.model, host = command.host
+            try await ImageServer.run(engine: engine, jobs: jobs, configuration: command.configuration,
+                                      shutdownTimeout: command.shutdownTimeout > 0 ? command.shutdownTimeout : nil) { port in
+                FileHandle.standardError.write(Data("zipar: serving \(model.id) (\(model.sizeName)) on http://\(host):\(port)\n".utf8))
+            }
+        }
+    }
+
+    /// The model (the embedded one without model flags) in an engine with --parallel and --max-queue.
+    func makeEngine() throws -> GenerationEngine {
         let loaded: LoadedModel
         if gpt.model != nil {
             loaded = try gpt.loadTextModel(vq: vq)
@@ -68,34 +84,32 @@ struct Serve: ParsableCommand {
             loaded = LoadedModel(model: try gpt.load(), decoder: try vq.load(), pixelMapping: .saveImage,
                                  sampling: try gpt.samplingDefaults(), family: "llamagen")
         }
-        let model = ServedModel(id: modelID ?? defaultID, loaded: loaded)
-        let engine = GenerationEngine(model: model, limits: .init(parallel: parallel, maxQueue: maxQueue))
-        let key = apiKey ?? ProcessInfo.processInfo.environment["ZIPAR_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        let configuration = ServerConfiguration(host: host, port: port, apiKey: key, maxBodyBytes: maxBody, maxImages: maxN,
-                                                requestTimeout: timeout > 0 ? timeout : nil, corsOrigin: corsOrigin)
-        let host = self.host, command = self
-        try blockingRun {
-            let jobs = try await command.jobQueue(engine: engine)
-            try await ImageServer.run(engine: engine, jobs: jobs, configuration: configuration,
-                                      shutdownTimeout: command.shutdownTimeout > 0 ? command.shutdownTimeout : nil) { port in
-                FileHandle.standardError.write(Data("zipar: serving \(model.id) (\(model.sizeName)) on http://\(host):\(port)\n".utf8))
-            }
-        }
+        return GenerationEngine(model: ServedModel(id: modelID ?? defaultID, loaded: loaded),
+                                limits: .init(parallel: parallel, maxQueue: maxQueue))
     }
 
-    /// The job queue over `--jobs-db`, or nil with `--jobs-db none`.
-    func jobQueue(engine: GenerationEngine) async throws -> JobQueue? {
+    /// What the HTTP side enforces; the API key from --api-key or ZIPAR_API_KEY.
+    var configuration: ServerConfiguration {
+        let key = apiKey ?? ProcessInfo.processInfo.environment["ZIPAR_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        return ServerConfiguration(host: host, port: port, apiKey: key, maxBodyBytes: maxBody, maxImages: maxN,
+                                   requestTimeout: timeout > 0 ? timeout : nil, corsOrigin: corsOrigin)
+    }
+
+    /// The store `--jobs-db` names, or nil with `--jobs-db none`.
+    func openJobStore() async throws -> (any JobStore)? {
         let path = jobsDB ?? Self.defaultJobsDB
         guard path != "none" else { return nil }
-        let store: any JobStore
         do {
-            store = path.hasPrefix("postgres") ? try await PostgresJobStore.connect(url: path) : try SQLiteJobStore(path: path)
+            return path.hasPrefix("postgres") ? try await PostgresJobStore.connect(url: path) : try SQLiteJobStore(path: path)
         } catch {
             throw UsageError("--jobs-db \(path): cannot open the job database (\(String(describing: error).prefix(300)))")
         }
+    }
+
+    /// This server's owner name in the job store.
+    var replica: String {
         let info = ProcessInfo.processInfo
-        let replica = replicaID ?? "\(info.hostName):\(port != 0 ? String(port) : "pid\(info.processIdentifier)")"
-        return JobQueue(engine: engine, store: store, replica: replica, maxImages: maxN, leaseSeconds: jobLease)
+        return replicaID ?? "\(info.hostName):\(port != 0 ? String(port) : "pid\(info.processIdentifier)")"
     }
 
     /// `$XDG_STATE_HOME/zipar/jobs.sqlite`, or under `~/.local/state`.

@@ -14,11 +14,20 @@ public final class PostgresJobStore: JobStore {
     private static let columns = "id, model, created_at, status, request, attempt, error, finished_at, owner, lease_until"
 
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`;
-    /// `?host=/path` for a Unix socket folder) and creates the tables when absent.
-    public static func connect(url: String) async throws -> PostgresJobStore {
+    /// `?host=/path` for a Unix socket folder) and creates the tables when absent; throws when that has not
+    /// succeeded within `seconds`.
+    public static func connect(url: String, seconds: Double = 10) async throws -> PostgresJobStore {
         let store = PostgresJobStore(configuration: try configuration(url))
         do {
-            try await store.migrate()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await store.migrate() }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                    throw PostgresURLError("no answer from the server within \(Int(seconds)) s")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         } catch {
             store.runner.cancel()
             throw error
@@ -215,7 +224,7 @@ public final class PostgresJobStore: JobStore {
     }
 }
 
-/// A `--jobs-db postgres://…` url that cannot be used.
+/// A `--jobs-db postgres://…` url that cannot be used, or a server that does not answer.
 public struct PostgresURLError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }

@@ -78,6 +78,13 @@ enum JSON {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return [UInt8](try encoder.encode(value))
     }
+
+    /// An `application/json` response of `value`, with `headers` beside the content type.
+    static func response(_ status: HTTPResponse.Status = .ok, _ value: some Encodable, headers: HTTPFields = [:]) throws -> Response {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        fields.append(contentsOf: headers)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try encode(value))))
+    }
 }
 
 /// Turns every error a route throws into an `APIError`: Hummingbird's own (404 for an unknown route, 413 for

@@ -40,7 +40,7 @@ public enum ImageServer {
         }
         router.get("v1/models") { _, _ in
             let list = ModelList(data: [.init(id: engine.model.id, created: started, zipar: .init(engine.model))])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(list))))
+            return try JSON.response(.ok, list)
         }
         let images = ImagesRoutes(engine: engine, store: jobs?.store, configuration: configuration)
         router.post("v1/images/generations") { request, context in try await images.generate(request, context: context) }

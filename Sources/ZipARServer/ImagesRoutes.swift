@@ -50,8 +50,7 @@ struct ImagesRoutes: Sendable {
                                         : images.map { ImagesResponse.ImageData(b64_json: Data($0.png).base64EncodedString()) }
         let response = ImagesResponse(created: Int(Date().timeIntervalSince1970), data: data, size: plan.size,
                                       zipar: images.map(ImageInfo.init))
-        return Response(status: .ok, headers: [.contentType: "application/json", .connection: "close"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(response))))
+        return try JSON.response(.ok, response, headers: [.connection: "close"])
     }
 
     /// Stores `images` and links them: `http://HOST/v1/images/{id}/content`.
@@ -59,8 +58,7 @@ struct ImagesRoutes: Sendable {
         var data: [ImagesResponse.ImageData] = []
         for image in images {
             let id = "img_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            try await store?.insert(ImageRecord(id: id, jobID: nil, index: 0, png: Data(image.png), info: Data(try JSON.encode(ImageInfo(image))),
-                                                createdAt: Date().timeIntervalSince1970))
+            try await store?.insert(try ImageRecord(image, id: id, jobID: nil, index: 0))
             data.append(.init(url: "http://\(host)/v1/images/\(id)/content"))
         }
         return data
@@ -86,14 +84,8 @@ struct ImagesRoutes: Sendable {
     /// event; a comment every `keepAliveSeconds`.
     func eventStream(_ events: AsyncThrowingStream<ImageEvent, Error>, size: String) -> Response {
         let keepAlive = configuration.keepAliveSeconds
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close"],
-                        body: .init { writer in
-            // A client that went away fails the next write (a frame or a keep-alive), which ends the frames
-            // and so cancels the image.
-            let frames = SSEFrames(events: events, size: size, keepAliveSeconds: keepAlive)
-            for try await frame in frames.stream() { try await writer.write(ByteBuffer(string: frame)) }
-            try await writer.finish(nil)
-        })
+        // A client that went away fails the next write, which ends the frames and so cancels the image.
+        return SSE.response(closesConnection: true) { SSEFrames(events: events, size: size, keepAliveSeconds: keepAlive).stream() }
     }
 }
 

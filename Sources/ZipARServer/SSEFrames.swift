@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 /// The frames of one image's event stream (`POST /v1/images/generations` with `stream: true`).
 struct SSEFrames: Sendable {
@@ -54,6 +55,20 @@ extension SSE {
         }
         output.onTermination = { _ in producer.cancel() }
         return frames
+    }
+}
+
+extension SSE {
+    /// A `text/event-stream` response that writes the frames `makeFrames` gives, made once the body is
+    /// written; a client that went away fails the next write, which ends (and so cancels) the frames.
+    static func response(closesConnection: Bool,
+                         _ makeFrames: @escaping @Sendable () -> AsyncThrowingStream<String, Error>) -> Response {
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        if closesConnection { headers[.connection] = "close" }
+        return Response(status: .ok, headers: headers, body: .init { writer in
+            for try await frame in makeFrames() { try await writer.write(ByteBuffer(string: frame)) }
+            try await writer.finish(nil)
+        })
     }
 }
 

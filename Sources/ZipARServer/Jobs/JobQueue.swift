@@ -268,9 +268,7 @@ public actor JobQueue: Service {
         case let .partial(k, png):
             job.emit("partial_image", JobPartialEvent(index: index, partial_image_index: k, b64_json: Data(png).base64EncodedString()))
         case .completed(let image):
-            let info = (try? JSON.encode(ImageInfo(image))).map { Data($0) } ?? Data()
-            job.images[index] = ImageRecord(id: "img_\(id.dropFirst(4))_\(index)", jobID: id, index: index, png: Data(image.png),
-                                            info: info, createdAt: Date().timeIntervalSince1970)
+            job.images[index] = try? ImageRecord(image, id: "img_\(id.dropFirst(4))_\(index)", jobID: id, index: index)
         }
     }
 

@@ -56,3 +56,11 @@ public struct ImageRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     /// The stored `ImageInfo`.
     func imageInfo() -> ImageInfo? { try? JSONDecoder().decode(ImageInfo.self, from: info) }
 }
+
+extension ImageRecord {
+    /// `image` stored under `id`, as a job's `index`-th image or (no `jobID`) on its own.
+    init(_ image: GeneratedImage, id: String, jobID: String?, index: Int) throws {
+        self.init(id: id, jobID: jobID, index: index, png: Data(image.png), info: Data(try JSON.encode(ImageInfo(image))),
+                  createdAt: Date().timeIntervalSince1970)
+    }
+}

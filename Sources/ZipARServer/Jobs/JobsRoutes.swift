@@ -10,10 +10,10 @@ struct JobsRoutes: Sendable {
     func add(to router: Router<BasicRequestContext>) {
         router.post("v1/zipar/jobs") { request, _ in try await create(request) }
         router.get("v1/zipar/jobs/:id") { _, context in
-            try json(.ok, try await jobs.job(try context.parameters.require("id")))
+            try JSON.response(.ok, try await jobs.job(try context.parameters.require("id")))
         }
         router.post("v1/zipar/jobs/:id/cancel") { _, context in
-            try json(.ok, try await jobs.cancel(try context.parameters.require("id")))
+            try JSON.response(.ok, try await jobs.cancel(try context.parameters.require("id")))
         }
         router.get("v1/zipar/jobs/:id/events") { request, context in
             try await events(try context.parameters.require("id"), lastEventID: request.headers.first { $0.name.canonicalName == "last-event-id" }?.value)
@@ -28,24 +28,18 @@ struct JobsRoutes: Sendable {
     private func create(_ request: Request) async throws -> Response {
         let bytes = try await request.body.collect(upTo: configuration.maxBodyBytes)
         let job = try await jobs.create(try ImagesRequest.decode(Array(buffer: bytes)))
-        var response = try json(.accepted, job)
+        var response = try JSON.response(.accepted, job)
         response.headers[.location] = "/v1/zipar/jobs/\(job.id)"
         return response
     }
 
     private func events(_ id: String, lastEventID: String?) async throws -> Response {
-        let listener = try await jobs.events(id, after: lastEventID)
-        let frames = SSE.frames(keepAliveSeconds: configuration.keepAliveSeconds) { output in
-            for await frame in listener { output.yield(frame) }
-            output.finish()
+        let listener = try await jobs.events(id, after: lastEventID), keepAlive = configuration.keepAliveSeconds
+        return SSE.response(closesConnection: false) {
+            SSE.frames(keepAliveSeconds: keepAlive) { output in
+                for await frame in listener { output.yield(frame) }
+                output.finish()
+            }
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: .init { writer in
-            for try await frame in frames { try await writer.write(ByteBuffer(string: frame)) }
-            try await writer.finish(nil)
-        })
-    }
-
-    private func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encode(value))))
     }
 }
